@@ -1,0 +1,34 @@
+from django.apps import AppConfig
+
+
+class PsccConfig(AppConfig):
+    name = "pscc"
+    verbose_name = "Center"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from pscc.celery import register_periodic
+
+        register_periodic("pscc-heartbeat", "pscc.heartbeat", 15.0)
+        register_periodic("pscc-sweep", "pscc.sweep", settings.PSCC_SWEEP_SECONDS)
+        from pscc import signals  # noqa: F401
+
+        _register_center_parts()
+
+
+def _register_center_parts() -> None:
+    from django.db.models.signals import post_migrate
+
+    from pscc.demo import register_demo_loader
+    from pscc.demo.loader import load_staff
+
+    register_demo_loader(90, "staff", load_staff)
+
+    def roles_after_migrate(sender, **kwargs):
+        if sender.name == "pscc":
+            from pscc.services import roles_ensure
+
+            roles_ensure()
+
+    post_migrate.connect(roles_after_migrate, dispatch_uid="pscc-roles-after-migrate", weak=False)

@@ -1,0 +1,111 @@
+"""The center itself: staff roles and positions, and the event journal that feeds every console."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    TELECOMMUNICATOR = "telecommunicator", "Telecommunicator"
+    SUPERVISOR = "supervisor", "Shift supervisor"
+    ADMIN = "admin", "Administrator"
+    PARTNER = "partner", "Partner agency"
+
+
+class Position(models.Model):
+    """A console position on the dispatch floor (P1..P8)."""
+
+    code = models.CharField(max_length=16, unique=True)
+    label = models.CharField(max_length=64, blank=True)
+    secure_room = models.BooleanField(
+        default=True, help_text="Inside the secure dispatch room (may be exempt from inactivity logout)."
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StaffProfile(models.Model):
+    """What the center knows about a login: its role, its agency (partners) and its usual position.
+
+    The agency is kept as its code, not a foreign key: `pscc` sits below the domain apps and imports
+    none of them.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    agency_code = models.CharField(max_length=32, blank=True, help_text="Partner accounts only.")
+    position = models.ForeignKey(Position, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.role})"
+
+
+class JournalEvent(models.Model):
+    """One thing that happened on the floor, appended in the same transaction as the change.
+
+    `id` is the append order; `seq` is the delivery order, assigned by the relay after commit in the
+    order the relay sees commits, so the sequence a console sees is gap-free even when transactions
+    commit out of id order.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    kind = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    sequenced_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=150, blank=True)
+    entity = models.CharField(max_length=100, blank=True, help_text="e.g. incident:2026-000123")
+    audience = ArrayField(models.CharField(max_length=64), default=list)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], name="journal_unsequenced", condition=models.Q(seq__isnull=True)),
+            models.Index(fields=["entity", "seq"], name="journal_entity_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq or '-'} {self.kind}"
+
+    def as_message(self) -> dict:
+        return {
+            "seq": self.seq,
+            "type": self.kind,
+            "at": self.created_at.isoformat(),
+            "actor": self.actor_label,
+            "entity": self.entity,
+            "audience": list(self.audience),
+            "data": self.payload,
+        }
+
+
+class RelayCursor(models.Model):
+    """Where the relay stands: the last sequence number assigned and the last one pushed to Redis."""
+
+    name = models.CharField(max_length=32, unique=True, default="floor")
+    last_seq = models.BigIntegerField(default=0)
+    published_seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name}: seq {self.last_seq}, published {self.published_seq}"
+
+
+class ServiceHeartbeat(models.Model):
+    """Last sign of life of a background process (worker, beat, relay), for /healthz."""
+
+    name = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen_at:%H:%M:%S}"

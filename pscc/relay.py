@@ -1,0 +1,171 @@
+"""The journal relay: numbers committed events gap-free and publishes them to Redis.
+
+Sequence numbers are assigned here, after commit, in the order the relay sees committed rows (by id
+among those visible). A transaction that commits late simply gets a later number, so the delivery
+sequence never skips a number even when transactions commit out of id order.
+
+Only one relay runs at a time: it holds a PostgreSQL advisory lock; a second copy waits for it.
+Publishing is best-effort and resumable: `RelayCursor.published_seq` records what reached Redis, so
+after a Redis outage the relay publishes everything it missed, in order. Consoles also catch up from
+PostgreSQL by sequence number, so a lost push delays an update and never loses it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import select
+import time
+
+import psycopg
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from pscc.journal import NOTIFY_CHANNEL
+from pscc.models import JournalEvent, RelayCursor, ServiceHeartbeat
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK_KEY = 0x50534343  # "PSCC"
+BATCH = 1000
+
+
+def journal_channel() -> str:
+    return f"{settings.PSCC_CHANNEL_PREFIX}:journal"
+
+
+def sequence_committed(*, batch: int = BATCH) -> int:
+    """Give the next delivery numbers to committed, unnumbered events; returns how many."""
+    with transaction.atomic():
+        cursor, _ = RelayCursor.objects.select_for_update().get_or_create(name="floor")
+        pending = list(
+            JournalEvent.objects.filter(seq__isnull=True).order_by("id").only("id")[:batch]
+        )
+        if not pending:
+            return 0
+        now = timezone.now()
+        for offset, event in enumerate(pending, start=1):
+            event.seq = cursor.last_seq + offset
+            event.sequenced_at = now
+        JournalEvent.objects.bulk_update(pending, ["seq", "sequenced_at"])
+        cursor.last_seq += len(pending)
+        cursor.updated_at = now
+        cursor.save(update_fields=["last_seq", "updated_at"])
+        return len(pending)
+
+
+def publish_sequenced(client: redis.Redis, *, batch: int = BATCH) -> int:
+    """Push numbered events not yet pushed to Redis, in order; returns how many were pushed."""
+    cursor, _ = RelayCursor.objects.get_or_create(name="floor")
+    events = list(
+        JournalEvent.objects.filter(seq__gt=cursor.published_seq, seq__lte=cursor.last_seq).order_by("seq")[:batch]
+    )
+    if not events:
+        return 0
+    channel = journal_channel()
+    pipe = client.pipeline(transaction=False)
+    for event in events:
+        pipe.publish(channel, json.dumps(event.as_message(), separators=(",", ":")))
+    pipe.execute()
+    RelayCursor.objects.filter(name="floor", published_seq__lt=events[-1].seq).update(
+        published_seq=events[-1].seq, updated_at=timezone.now()
+    )
+    return len(events)
+
+
+def relay_once(client: redis.Redis | None) -> tuple[int, int]:
+    """One pass: number everything committed, then push what Redis has not seen."""
+    numbered = 0
+    while True:
+        n = sequence_committed()
+        numbered += n
+        if n < BATCH:
+            break
+    pushed = 0
+    if client is not None:
+        while True:
+            n = publish_sequenced(client)
+            pushed += n
+            if n < BATCH:
+                break
+    return numbered, pushed
+
+
+def relay_lag_seconds() -> float:
+    """How long the oldest committed event has waited for a number (0 when none waits)."""
+    oldest = JournalEvent.objects.filter(seq__isnull=True).order_by("id").values_list("created_at", flat=True).first()
+    if oldest is None:
+        return 0.0
+    return max(0.0, (timezone.now() - oldest).total_seconds())
+
+
+def _listen_connection() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    conn = psycopg.Connection.connect(**params, autocommit=True)
+    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    return conn
+
+
+def run_relay(*, stop=lambda: False, idle_wait: float = 0.5) -> None:
+    """Run the relay loop until `stop()` is true. Holds the advisory lock while it runs."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    listen = None
+    last_beat = 0.0
+    redis_ok = True
+    while not stop():
+        try:
+            if listen is None or listen.closed:
+                listen = _listen_connection()
+                log.info("relay: waiting for the relay lock")
+                while not stop():
+                    got = listen.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY]).fetchone()[0]
+                    if got:
+                        break
+                    time.sleep(1.0)
+                log.info("relay: running")
+            try:
+                relay_once(client)
+                if not redis_ok:
+                    log.warning("relay: Redis is back; published what it missed")
+                redis_ok = True
+            except redis.RedisError as exc:
+                if redis_ok:
+                    log.error("relay: Redis unavailable (%s); events stay numbered in PostgreSQL", exc)
+                redis_ok = False
+                relay_once(None)
+            now = time.monotonic()
+            if now - last_beat > 5:
+                ServiceHeartbeat.objects.update_or_create(
+                    name="relay", defaults={"seen_at": timezone.now(), "detail": {"redis": redis_ok}}
+                )
+                last_beat = now
+            # Sleep until a commit notifies us (or briefly, to retry Redis / catch a lost notify).
+            ready, _, _ = select.select([listen.fileno()], [], [], idle_wait if redis_ok else 1.0)
+            if ready:
+                for _ in listen.notifies(timeout=0):
+                    pass
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            log.error("relay: PostgreSQL connection lost (%s); reconnecting", exc)
+            if listen is not None:
+                listen.close()
+            listen = None
+            connection.close()
+            time.sleep(1.0)
+        except Exception as exc:  # a database error through the ORM: reconnect and carry on
+            from django.db import Error as DjangoDbError
+
+            if not isinstance(exc, DjangoDbError):
+                raise
+            log.error("relay: database error (%s); retrying", exc)
+            connection.close()
+            if listen is not None:
+                listen.close()
+            listen = None
+            time.sleep(1.0)
+    if listen is not None:
+        listen.close()

@@ -1,0 +1,244 @@
+"""Settings for PSCC CAD: the one module that reads the environment (django-environ).
+
+Every variable is listed in `.env.example`. A value that production needs and that is missing raises
+`ImproperlyConfigured` naming the variable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
+
+PSCC_ENV = env.str("PSCC_ENV", default="development")
+if PSCC_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("PSCC_ENV must be development, test or production")
+PRODUCTION = PSCC_ENV == "production"
+
+
+def required(name: str, **kwargs):
+    """Read a variable that must be set; the error names it."""
+    try:
+        return env(name, **kwargs)
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(f"Set the {name} environment variable ({exc}).") from None
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+if DEBUG and PRODUCTION:
+    raise ImproperlyConfigured("DJANGO_DEBUG is on with PSCC_ENV=production: refusing to start.")
+
+SECRET_KEY = required("DJANGO_SECRET_KEY") if PRODUCTION else env.str(
+    "DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+)
+ALLOWED_HOSTS = required("DJANGO_ALLOWED_HOSTS", cast=list) if PRODUCTION else env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "channels",
+    "axes",
+    "pgtrigger",
+    "pghistory",
+    "pscc.apps.PsccConfig",
+    "units.apps.UnitsConfig",
+    "incidents.apps.IncidentsConfig",
+    "calltaking.apps.CalltakingConfig",
+    "text911.apps.Text911Config",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "pscc.middleware.ServiceUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "pscc.urls"
+ASGI_APPLICATION = "pscc.asgi.application"
+WSGI_APPLICATION = "pscc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "pscc.context_processors.center",
+            ],
+        },
+    },
+]
+
+# --- PostgreSQL (the record) -------------------------------------------------------------------
+required("DATABASE_URL")
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+if env.bool("DATABASE_POOL", default=False):
+    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": env.int("DATABASE_POOL_MAX", default=20)}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis (messages and tasks only; never the record) -------------------------------------------
+REDIS_URL = required("REDIS_URL")
+# One Redis may serve several centers or test runs: pub/sub channel names are global, so prefix them.
+PSCC_CHANNEL_PREFIX = env.str("PSCC_CHANNEL_PREFIX", default=f"pscc:{DATABASES['default'].get('NAME', 'pscc')}")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": PSCC_CHANNEL_PREFIX + ":layer"},
+    }
+}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_timeout": 5, "socket_connect_timeout": 5}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="pscc")
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {}  # filled by each app's AppConfig.ready() via pscc.celery.register_periodic
+PSCC_SWEEP_SECONDS = env.float("PSCC_SWEEP_SECONDS", default=5.0)
+
+# --- Auth, roles, lockout ------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "console"
+LOGOUT_REDIRECT_URL = "login"
+
+AXES_FAILURE_LIMIT = env.int("PSCC_LOCKOUT_FAILURES", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = None  # locked until a supervisor or admin unlocks
+PSCC_LOCKOUT_WINDOW = timedelta(minutes=env.int("PSCC_LOCKOUT_WINDOW_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+# Lock the account, not the address: the whole dispatch floor may sit behind one address, and one
+# mistyped password there must not lock every position out.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_IPWARE_PROXY_COUNT = env.int("PSCC_PROXY_COUNT", default=0)
+
+SESSION_COOKIE_AGE = env.int("PSCC_SESSION_SECONDS", default=12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+
+# --- Internationalisation ------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("PSCC_TIME_ZONE", default="America/Denver")
+USE_I18N = False
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- REST ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "pscc.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PSCC CAD API",
+    "DESCRIPTION": "Computer-aided dispatch for the Casper-Natrona Public Safety Communications Center.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- The center ----------------------------------------------------------------------------------
+PSCC_CENTER_NAME = env.str("PSCC_CENTER_NAME", default="Casper-Natrona Public Safety Communication Center")
+PSCC_LOGIN_BANNER = env.str(
+    "PSCC_LOGIN_BANNER",
+    default=(
+        "This is a criminal justice information system of the Casper-Natrona Public Safety Communications "
+        "Center. Use is restricted to authorised personnel for official business. All activity is "
+        "recorded and audited; unauthorised use may result in criminal prosecution."
+    ),
+)
+PSCC_JOURNAL_REPLAY_LIMIT = env.int("PSCC_JOURNAL_REPLAY_LIMIT", default=5000)
+PSCC_HEARTBEAT_SECONDS = env.float("PSCC_HEARTBEAT_SECONDS", default=10.0)
+PSCC_RELAY_LAG_LIMIT_SECONDS = env.float("PSCC_RELAY_LAG_LIMIT_SECONDS", default=10.0)
+PSCC_WORKER_STALE_SECONDS = env.float("PSCC_WORKER_STALE_SECONDS", default=90.0)
+PSCC_SIMULATOR_URL = env.str("PSCC_SIMULATOR_URL", default="http://127.0.0.1:8100")
+
+# --- Production hardening ------------------------------------------------------------------------
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("PSCC_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

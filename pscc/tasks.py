@@ -1,0 +1,21 @@
+"""Center-wide background work: liveness of the worker and beat, and the due-work sweeper."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from pscc.models import ServiceHeartbeat
+from pscc.sweeper import run_sweepers
+
+
+@shared_task(name="pscc.heartbeat", ignore_result=True)
+def heartbeat() -> None:
+    """Sent by beat, run by a worker: the queue flows end to end while this row is fresh."""
+    ServiceHeartbeat.objects.update_or_create(name="worker", defaults={"seen_at": timezone.now(), "detail": {}})
+
+
+@shared_task(name="pscc.sweep", ignore_result=True)
+def sweep() -> dict:
+    """Re-enqueue due or stuck work of every app (each sweeper is idempotent)."""
+    return run_sweepers()

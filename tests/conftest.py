@@ -1,0 +1,66 @@
+"""Shared fixtures: real PostgreSQL (pytest-django's test database), real Redis, real processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.support.processes import RelayThread, start_worker, stop_process
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture
+def relay(transactional_db):
+    """The journal relay running against the test database while the test runs."""
+    thread = RelayThread().start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def test_database_url(transactional_db) -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgres://{s['USER'] or 'postgres'}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(test_database_url):
+    """A real Celery worker process using the test database and the configured Redis broker."""
+    from django.conf import settings
+
+    proc = start_worker({"DATABASE_URL": test_database_url, "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE})
+    yield proc
+    stop_process(proc)
+
+
+@pytest.fixture
+def make_staff(db):
+    from pscc.services import roles_ensure, staff_account_ensure
+
+    roles_ensure()
+    counter = {"n": 0}
+
+    def make(role: str = "telecommunicator", *, username: str | None = None, password: str = "correct-horse-battery",
+             agency_code: str = ""):
+        counter["n"] += 1
+        return staff_account_ensure(
+            username=username or f"{role}{counter['n']}", role=role, password=password, agency_code=agency_code,
+            first_name="Test", last_name=role.title(),
+        )
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests need Debian's chromium (Playwright cannot download its own browser here).
+    if shutil.which("chromium") or os.environ.get("PSCC_CHROMIUM"):
+        return
+    skip = pytest.mark.skip(reason="chromium is not installed: apt-get install chromium (CI installs it)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,1 @@
+"""What `text911` plugs into the center."""
