@@ -10,7 +10,7 @@ class PsccConfig(AppConfig):
 
         from pscc.celery import register_periodic
 
-        register_periodic("pscc-heartbeat", "pscc.heartbeat", 15.0)
+        register_periodic("pscc-heartbeat", "pscc.heartbeat", settings.PSCC_WORKER_HEARTBEAT_SECONDS)
         register_periodic("pscc-sweep", "pscc.sweep", settings.PSCC_SWEEP_SECONDS)
         from pscc import signals  # noqa: F401
 

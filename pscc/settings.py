@@ -138,6 +138,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="pscc")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by each app's AppConfig.ready() via pscc.celery.register_periodic
 PSCC_SWEEP_SECONDS = env.float("PSCC_SWEEP_SECONDS", default=5.0)
+PSCC_WORKER_HEARTBEAT_SECONDS = env.float("PSCC_WORKER_HEARTBEAT_SECONDS", default=15.0)
 
 # --- Auth, roles, lockout ------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -242,3 +243,54 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("PSCC_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# --- Text to 911 (text911) -------------------------------------------------------------------------
+# The Text Control Center (TCC): where outbound texts, rebids, transfers and session ends go, and the
+# shared secret that signs what it POSTs to /api/v1/text911/inbound (and what we send to it).
+PSCC_TCC_URL = env.str("PSCC_TCC_URL", default=PSCC_SIMULATOR_URL.rstrip("/") + "/tcc")
+PSCC_TCC_SECRET = env.str("PSCC_TCC_SECRET", default="" if PRODUCTION else "pscc-dev-tcc-secret")
+PSCC_TCC_TIMEOUT = env.float("PSCC_TCC_TIMEOUT", default=5.0)
+PSCC_TCC_REPLAY_WINDOW_SECONDS = env.int("PSCC_TCC_REPLAY_WINDOW_SECONDS", default=300)
+PSCC_TEXT_MAX_ACTIVE = env.int("PSCC_TEXT_MAX_ACTIVE", default=2)  # SOP text rule 19
+PSCC_TEXT_MAX_REBIDS = env.int("PSCC_TEXT_MAX_REBIDS", default=5)  # SOP text rule 23, per PSAP allocation
+PSCC_TEXT_OUTBOUND_MAX_ATTEMPTS = env.int("PSCC_TEXT_OUTBOUND_MAX_ATTEMPTS", default=8)
+# Filled into the quick messages' {center} and {non_emergency_number} placeholders.
+PSCC_TEXT_CENTER_LABEL = env.str("PSCC_TEXT_CENTER_LABEL", default="Natrona County 9-1-1")
+PSCC_NON_EMERGENCY_NUMBER = env.str("PSCC_NON_EMERGENCY_NUMBER", default="307-235-8278")
+if PRODUCTION and not PSCC_TCC_SECRET:
+    raise ImproperlyConfigured("Set PSCC_TCC_SECRET (the Text Control Center's signing secret).")
+
+# --- calltaking: 911 call-taking (issue 4) -------------------------------------------------------
+# The bearer token the call-handling equipment (CPE) presents on POST /api/v1/calls/.
+PSCC_CPE_TOKEN = required("PSCC_CPE_TOKEN") if PRODUCTION else env.str("PSCC_CPE_TOKEN", default="pscc-dev-cpe-token")
+PSCC_CALL_GREETING = env.str("PSCC_CALL_GREETING", default="Natrona County 9-1-1, where is your emergency?")
+PSCC_NON_EMERGENCY_NUMBER = env.str("PSCC_NON_EMERGENCY_NUMBER", default="307-235-8278")
+# Outside systems (the simulators in development and tests).
+PSCC_ALI_URL = env.str("PSCC_ALI_URL", default=PSCC_SIMULATOR_URL + "/cpe")
+PSCC_ALI_TOKEN = env.str("PSCC_ALI_TOKEN", default=PSCC_CPE_TOKEN)
+PSCC_TELEPHONY_URL = env.str("PSCC_TELEPHONY_URL", default=PSCC_SIMULATOR_URL + "/telephony")
+PSCC_WSP_URL = env.str("PSCC_WSP_URL", default=PSCC_SIMULATOR_URL + "/wsp")
+PSCC_LOCATION_URL = env.str("PSCC_LOCATION_URL", default=PSCC_SIMULATOR_URL + "/location")
+PSCC_LOCATION_CLIENT_ID = env.str("PSCC_LOCATION_CLIENT_ID", default="pscc-demo")
+PSCC_LOCATION_CLIENT_SECRET = env.str("PSCC_LOCATION_CLIENT_SECRET", default="pscc-demo-secret")
+PSCC_ADAPTER_TIMEOUT_SECONDS = env.float("PSCC_ADAPTER_TIMEOUT_SECONDS", default=10.0)
+PSCC_ALI_LAYOUTS = env.json("PSCC_ALI_LAYOUTS", default={})
+# Background work: spacing of callback attempts, retries with backoff, stuck-claim recovery.
+PSCC_CALLBACK_SPACING_SECONDS = env.float("PSCC_CALLBACK_SPACING_SECONDS", default=60.0)
+PSCC_JOB_MAX_TRIES = env.int("PSCC_JOB_MAX_TRIES", default=3)
+PSCC_JOB_RETRY_BASE_SECONDS = env.float("PSCC_JOB_RETRY_BASE_SECONDS", default=2.0)
+PSCC_JOB_STUCK_SECONDS = env.float("PSCC_JOB_STUCK_SECONDS", default=120.0)
+PSCC_WSP_POLL_SECONDS = env.float("PSCC_WSP_POLL_SECONDS", default=10.0)
+PSCC_WSP_MAX_WAIT_SECONDS = env.float("PSCC_WSP_MAX_WAIT_SECONDS", default=900.0)
+PSCC_LINE_CHECK_SECONDS = env.float("PSCC_LINE_CHECK_SECONDS", default=120.0)
+# SOP §V: misroute reports go to the county 911 coordinator, and are purged after a quarter.
+PSCC_MISROUTE_COORDINATOR_EMAIL = env.str("PSCC_MISROUTE_COORDINATOR_EMAIL", default="911-coordinator@natronacounty.example")
+PSCC_MISROUTE_RETENTION_DAYS = env.int("PSCC_MISROUTE_RETENTION_DAYS", default=92)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="cad@pscc.example")
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+# --- CAD core (units, incidents): duplicate detection --------------------------------------------
+# A new incident within this radius and time window of another (or with the same callback number
+# within the window) is offered as a possible duplicate.
+PSCC_DUPLICATE_RADIUS_M = env.float("PSCC_DUPLICATE_RADIUS_M", default=250.0)
+PSCC_DUPLICATE_WINDOW_MINUTES = env.int("PSCC_DUPLICATE_WINDOW_MINUTES", default=30)

@@ -25,6 +25,6 @@ def _start_beat_heartbeat(sender=None, **kwargs) -> None:
             except Exception as exc:
                 log.warning("beat heartbeat not recorded (%s)", exc)
                 close_old_connections()
-            time.sleep(10)
+            time.sleep(5)
 
     threading.Thread(target=stamp_forever, name="beat-heartbeat", daemon=True).start()

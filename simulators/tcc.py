@@ -77,16 +77,26 @@ class Persona:
     replies: bool = True
     sends_picture: bool = False
 
-    def reply_to(self, text: str, turn: int, address: str) -> str | None:
-        """The texter's answer to a PSAP message, or None when it stays silent."""
-        if not self.replies:
-            return None
+    @staticmethod
+    def topic(text: str) -> str:
+        """What a PSAP message asks about: "location", "voice" or "other"."""
         lowered = text.lower()
         if any(word in lowered for word in LOCATION_WORDS):
-            return self.location_reply.format(address=address)
+            return "location"
         if any(word in lowered for word in VOICE_WORDS):
+            return "voice"
+        return "other"
+
+    def reply(self, topic: str, small_talk_turn: int, address: str) -> str | None:
+        """The texter's answer, or None when it stays silent. Small talk is
+        used in turn, counting only earlier small-talk replies."""
+        if not self.replies:
+            return None
+        if topic == "location":
+            return self.location_reply.format(address=address)
+        if topic == "voice":
             return self.voice_reply
-        return self.small_talk[turn % len(self.small_talk)]
+        return self.small_talk[small_talk_turn % len(self.small_talk)]
 
 
 PERSONAS: dict[str, Persona] = {
@@ -155,7 +165,7 @@ class Session:
     rebid_count: int = 0  # rebids by the current PSAP
     total_rebids: int = 0
     texts_sent: int = 0  # texter texts so far (the first one carries the tower)
-    replies_sent: int = 0
+    small_talk_turn: int = 0
     messages: list[JsonObject] = field(default_factory=list)
     events: list[JsonObject] = field(default_factory=list)
     seen_messages: dict[str, str] = field(default_factory=dict)  # message_id -> fingerprint
@@ -253,9 +263,10 @@ class TccService:
             session.seen_messages[message_id] = fingerprint(body)
             session.messages.append({"direction": "from_psap", "message_id": message_id,
                                      "text": text, "received_at": utc_now_iso()})
-            reply = PERSONAS[session.persona].reply_to(text, session.replies_sent, session.address)
-            if reply is not None:
-                session.replies_sent += 1
+            topic = Persona.topic(text)
+            reply = PERSONAS[session.persona].reply(topic, session.small_talk_turn, session.address)
+            if reply is not None and topic == "other":
+                session.small_talk_turn += 1
         if reply is not None:
             self._send_later(session_id, "text", reply)
         return Response(202, {"accepted": True})

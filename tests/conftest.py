@@ -64,3 +64,60 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+# --- A real ASGI server (daphne) on the test database, for sockets and browser tests -------------
+@pytest.fixture
+def asgi_live_server(test_database_url, relay):
+    """daphne serving pscc.asgi on a free port, on the test database, with the relay running."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tests.support.processes import ROOT, free_port, wait_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "PSCC_CHANNEL_PREFIX": settings.PSCC_CHANNEL_PREFIX,
+        "PSCC_ENV": "development",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "pscc.asgi:application"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    try:
+        wait_port(port, 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("PSCC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+    }
+
+
+@pytest.fixture
+def console_login():
+    """Sign a Playwright page in through the real login form (banner acknowledged)."""
+
+    def login(page, base_url: str, username: str, password: str = "correct-horse-battery"):
+        page.goto(f"{base_url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.check("#id_acknowledge")
+        page.click("#sign-in")
+        page.wait_for_url(f"{base_url}/console/")
+        page.wait_for_selector("#conn-state[data-state='connected']", timeout=15000)
+        return page
+
+    return login

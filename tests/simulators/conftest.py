@@ -2,7 +2,8 @@
 client for it, and a tiny stand-in for the product that records what the
 simulators POST to it and can be told to fail.
 
-Everything listens on 127.0.0.1 with OS-chosen ports.
+Everything listens on 127.0.0.1 with OS-chosen ports. Test modules cannot
+import this file (tests/ is not a package), so shared values are fixtures.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class ProductStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
     def _record(self, request: Received) -> int:
         with self._condition:
@@ -91,6 +92,16 @@ class ProductStandIn:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+@pytest.fixture
+def cpe_token() -> str:
+    return CPE_TOKEN
+
+
+@pytest.fixture
+def tcc_secret() -> str:
+    return TCC_SECRET
 
 
 @pytest.fixture
