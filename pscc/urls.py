@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
     path("accounts/unlock/", views.unlock_account, name="unlock-account"),
+    path("accounts/locked/", views.locked_accounts, name="locked-accounts"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

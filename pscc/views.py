@@ -54,5 +54,19 @@ def unlock_account(request):
     return redirect(request.POST.get("next") or "console")
 
 
+@login_required
+def locked_accounts(request):
+    if not is_supervisor(request.user):
+        raise PermissionDenied("Only a supervisor or an administrator can see locked accounts.")
+    from axes.models import AccessAttempt
+
+    locked = (
+        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-attempt_time")
+        .values("username", "attempt_time", "failures_since_start", "ip_address")
+    )
+    return render(request, "pscc/locked_accounts.html", {"locked": list(locked)})
+
+
 def home(request):
     return redirect("console")

@@ -61,6 +61,8 @@ def test_a_supervisor_unlocks_a_locked_account(make_staff):
 
     boss = Client()
     boss.force_login(supervisor)
+    assert b"tc" in boss.get("/accounts/locked/").content
+    assert peer.get("/accounts/locked/").status_code == 403
     boss.post("/accounts/unlock/", {"username": "tc"})
     assert not account_is_locked(username="tc")
     assert _login(Client(), "tc", GOOD).status_code == 302
