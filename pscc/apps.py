@@ -25,6 +25,13 @@ def _register_center_parts() -> None:
 
     register_demo_loader(90, "staff", load_staff)
 
+    from pscc.floor import register_snapshot_provider
+    from pscc.journal import FLOOR
+    from pscc.supervision import open_alerts, positions_board
+
+    register_snapshot_provider("alerts", lambda user, audiences: open_alerts() if FLOOR in audiences else [])
+    register_snapshot_provider("positions", lambda user, audiences: positions_board() if FLOOR in audiences else {})
+
     def roles_after_migrate(sender, **kwargs):
         if sender.name == "pscc":
             from pscc.services import roles_ensure

@@ -109,3 +109,77 @@ class ServiceHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at:%H:%M:%S}"
+
+
+class SupervisorAlert(models.Model):
+    """Something a shift supervisor must see and acknowledge (duress, unclaimed text, overdue unit…).
+
+    `dedupe_key` makes raising idempotent: a sweeper that runs twice raises the alert once.
+    """
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        WARNING = "warning", "Warning"
+        INFO = "info", "Information"
+
+    kind = models.CharField(max_length=40)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    text = models.CharField(max_length=500)
+    entity = models.CharField(max_length=100, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    acknowledgement_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["raised_at"], name="alert_open", condition=models.Q(acknowledged_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text[:50]}"
+
+
+class PassDownEntry(models.Model):
+    """The shift's pass-down log: what the next shift must know."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="passdown_entries")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    entity = models.CharField(max_length=100, blank=True, help_text="Optional incident/session it is about.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "pass-down entries"
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class PassDownRead(models.Model):
+    entry = models.ForeignKey(PassDownEntry, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "user"], name="passdown_read_once")]
+
+
+class PositionAssignment(models.Model):
+    """Who is at which console position, from sign-on to sign-off."""
+
+    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="position_assignments")
+    signed_on_at = models.DateTimeField(default=timezone.now)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    relieved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-signed_on_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["position"], condition=models.Q(signed_off_at__isnull=True), name="one_person_per_position"),
+            models.UniqueConstraint(fields=["user"], condition=models.Q(signed_off_at__isnull=True), name="one_position_per_person"),
+        ]

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "pscc.middleware.ServiceUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -222,6 +223,30 @@ PSCC_HEARTBEAT_SECONDS = env.float("PSCC_HEARTBEAT_SECONDS", default=10.0)
 PSCC_RELAY_LAG_LIMIT_SECONDS = env.float("PSCC_RELAY_LAG_LIMIT_SECONDS", default=10.0)
 PSCC_WORKER_STALE_SECONDS = env.float("PSCC_WORKER_STALE_SECONDS", default=90.0)
 PSCC_SIMULATOR_URL = env.str("PSCC_SIMULATOR_URL", default="http://127.0.0.1:8100")
+
+# --- Compliance standards ------------------------------------------------------------------------
+# NENA-STA-020: 90% of 911 calls answered within 15 s, 95% within 20 s. NFPA 1225: 90% within 10 s
+# (set FIRST_SECONDS=10, FIRST_GOAL_PCT=90).
+PSCC_ANSWER_STANDARD = env.str("PSCC_ANSWER_STANDARD", default="NENA-STA-020")
+PSCC_ANSWER_FIRST_SECONDS = env.int("PSCC_ANSWER_FIRST_SECONDS", default=15)
+PSCC_ANSWER_FIRST_GOAL_PCT = env.float("PSCC_ANSWER_FIRST_GOAL_PCT", default=90.0)
+PSCC_ANSWER_SECOND_SECONDS = env.int("PSCC_ANSWER_SECOND_SECONDS", default=20)
+PSCC_ANSWER_SECOND_GOAL_PCT = env.float("PSCC_ANSWER_SECOND_GOAL_PCT", default=95.0)
+PSCC_SHIFT_STARTS = env.list("PSCC_SHIFT_STARTS", default=["07:00", "15:00", "23:00"])
+
+# --- Content-Security-Policy (django-csp): no inline script anywhere in the product -------------
+CSP_DEFAULT_SRC = ("'self'",)
+CSP_SCRIPT_SRC = ("'self'",)
+CSP_STYLE_SRC = ("'self'", "'unsafe-inline'")
+CSP_IMG_SRC = ("'self'", "data:")
+CSP_MEDIA_SRC = ("'self'", "data:")
+CSP_CONNECT_SRC = ("'self'",)  # CSP3: 'self' also allows ws:/wss: to the same host
+CSP_FRAME_ANCESTORS = ("'none'",)
+CSP_FORM_ACTION = ("'self'",)
+CSP_OBJECT_SRC = ("'none'",)
+CSP_BASE_URI = ("'none'",)
+# The browsable API docs (Swagger UI) ship their own inline bootstrap script.
+CSP_EXCLUDE_URL_PREFIXES = ("/api/docs/",)
 
 # --- Production hardening ------------------------------------------------------------------------
 if PRODUCTION:

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pscc import api, health, views
+from pscc import api, health, supervision_api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/events/", api.EventsView.as_view(), name="api-events"),
+    path("board/", views.board, name="board"),
+    path("api/v1/alerts/", supervision_api.AlertListView.as_view(), name="api-alerts"),
+    path("api/v1/alerts/<int:alert_id>/acknowledge/", supervision_api.AlertAcknowledgeView.as_view(), name="api-alert-ack"),
+    path("api/v1/passdown/", supervision_api.PassDownView.as_view(), name="api-passdown"),
+    path("api/v1/passdown/<int:entry_id>/read/", supervision_api.PassDownReadView.as_view(), name="api-passdown-read"),
+    path("api/v1/positions/", supervision_api.PositionsView.as_view(), name="api-positions"),
+    path("api/v1/positions/<str:action>/", supervision_api.PositionsView.as_view(), name="api-positions-action"),
     path("", include("units.urls")),
     path("", include("incidents.urls")),
     path("", include("calltaking.urls")),

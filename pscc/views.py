@@ -41,6 +41,21 @@ def console(request):
 
 
 @login_required
+def board(request):
+    """The supervisor's live board (wall display and desk screen)."""
+    if not is_supervisor(request.user):
+        raise PermissionDenied("The live board is for shift supervisors and administrators.")
+    panels = panels_for(role_of(request.user).value, page="board")
+    scripts = [script for panel in panels for script in panel.scripts]
+    return render(
+        request,
+        "pscc/board.html",
+        {"panels": panels, "panel_scripts": list(dict.fromkeys(scripts)), "heartbeat_seconds": settings.PSCC_HEARTBEAT_SECONDS,
+         "wall": request.GET.get("wall") == "1"},
+    )
+
+
+@login_required
 @require_POST
 def unlock_account(request):
     if not is_supervisor(request.user):

@@ -1,0 +1,111 @@
+"""Answer-time compliance (NENA-STA-020 call answering standard), computed in SQL.
+
+90% of 911 calls answered within 15 seconds and 95% within 20 seconds by default; the thresholds
+and goals are settings so a center can apply NFPA 1225 (90% within 10 s) instead. Only calls on 911
+lines count, and only answered ones (calls abandoned before answer are reported beside the figure).
+Windows: the current clock hour and the current shift, in the center's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+_SUMMARY_SQL = """
+SELECT count(*) FILTER (WHERE c.answered_at IS NOT NULL) AS answered,
+       count(*) FILTER (WHERE c.answered_at IS NOT NULL AND c.answered_at - c.ringing_at <= make_interval(secs => %(first)s)) AS within_first,
+       count(*) FILTER (WHERE c.answered_at IS NOT NULL AND c.answered_at - c.ringing_at <= make_interval(secs => %(second)s)) AS within_second,
+       count(*) FILTER (WHERE c.answered_at IS NULL AND c.abandoned_at IS NOT NULL) AS abandoned,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM c.answered_at - c.ringing_at))
+           FILTER (WHERE c.answered_at IS NOT NULL) AS p90_seconds
+FROM calltaking_call c JOIN calltaking_line l ON l.id = c.line_id
+WHERE l.kind = '911' AND c.ringing_at >= %(start)s AND c.ringing_at < %(end)s
+"""
+
+_DISTRIBUTION_SQL = """
+SELECT least(floor(extract(epoch FROM c.answered_at - c.ringing_at) / %(width)s)::int, %(last)s) AS bucket, count(*)
+FROM calltaking_call c JOIN calltaking_line l ON l.id = c.line_id
+WHERE l.kind = '911' AND c.answered_at IS NOT NULL AND c.ringing_at >= %(start)s AND c.ringing_at < %(end)s
+GROUP BY 1 ORDER BY 1
+"""
+
+
+def _params() -> dict:
+    return {
+        "first": float(settings.PSCC_ANSWER_FIRST_SECONDS),
+        "second": float(settings.PSCC_ANSWER_SECOND_SECONDS),
+    }
+
+
+def answer_time_summary(start: datetime, end: datetime) -> dict:
+    """Counts and percentages for 911 calls that rang in [start, end)."""
+    with connection.cursor() as cur:
+        cur.execute(_SUMMARY_SQL, {**_params(), "start": start, "end": end})
+        answered, within_first, within_second, abandoned, p90 = cur.fetchone()
+    pct_first = 100.0 * within_first / answered if answered else None
+    pct_second = 100.0 * within_second / answered if answered else None
+    meets = (
+        answered > 0
+        and pct_first >= settings.PSCC_ANSWER_FIRST_GOAL_PCT
+        and pct_second >= settings.PSCC_ANSWER_SECOND_GOAL_PCT
+    )
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "calls": answered,
+        "abandoned": abandoned,
+        "within_first": within_first,
+        "within_second": within_second,
+        "pct_within_first": pct_first,
+        "pct_within_second": pct_second,
+        "p90_seconds": float(p90) if p90 is not None else None,
+        "meets": meets,
+    }
+
+
+def answer_time_distribution(start: datetime, end: datetime, *, width: int = 5, buckets: int = 8) -> list[dict]:
+    """Answered 911 calls per answer-time bucket of `width` seconds; the last bucket is open-ended."""
+    with connection.cursor() as cur:
+        cur.execute(_DISTRIBUTION_SQL, {"width": width, "last": buckets - 1, "start": start, "end": end})
+        counts = dict(cur.fetchall())
+    return [
+        {
+            "label": f"{i * width}-{(i + 1) * width}s" if i < buckets - 1 else f"{i * width}s+",
+            "lower_seconds": i * width,
+            "upper_seconds": (i + 1) * width if i < buckets - 1 else None,
+            "calls": counts.get(i, 0),
+        }
+        for i in range(buckets)
+    ]
+
+
+def current_windows(now: datetime | None = None) -> dict[str, tuple[datetime, datetime]]:
+    """The current clock hour and the current shift, in the center's local time."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    local = (now or timezone.now()).astimezone(tz)
+    hour_start = local.replace(minute=0, second=0, microsecond=0)
+    starts = sorted(time.fromisoformat(s.strip()) for s in settings.PSCC_SHIFT_STARTS)
+    candidates = []
+    for day in (local.date() - timedelta(days=1), local.date()):
+        for s in starts:
+            candidates.append(datetime.combine(day, s, tzinfo=tz))
+    shift_start = max(c for c in candidates if c <= local)
+    return {"hour": (hour_start, local + timedelta(seconds=1)), "shift": (shift_start, local + timedelta(seconds=1))}
+
+
+def answer_time_board(now: datetime | None = None) -> dict:
+    windows = current_windows(now)
+    shift_start, shift_end = windows["shift"]
+    return {
+        "standard": settings.PSCC_ANSWER_STANDARD,
+        "first_seconds": settings.PSCC_ANSWER_FIRST_SECONDS,
+        "first_goal_pct": settings.PSCC_ANSWER_FIRST_GOAL_PCT,
+        "second_seconds": settings.PSCC_ANSWER_SECOND_SECONDS,
+        "second_goal_pct": settings.PSCC_ANSWER_SECOND_GOAL_PCT,
+        "windows": {name: answer_time_summary(start, end) for name, (start, end) in windows.items()},
+        "distribution": answer_time_distribution(shift_start, shift_end),
+    }
