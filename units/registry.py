@@ -1,7 +1,9 @@
-"""What `units` plugs into the center: the unit board snapshot and the demo loader."""
+"""What `units` plugs into the center: the unit board snapshot, the status-timer sweeper, the demo loader."""
 
+from pscc.console import ConsolePanel, register_console_panel
 from pscc.demo import register_demo_loader
 from pscc.floor import register_snapshot_provider
+from pscc.sweeper import register_sweeper
 from units.demo import load_units
 from units.selectors import unit_as_dict, unit_board
 
@@ -16,5 +18,13 @@ def _units_snapshot(user, audiences):
     return {str(u.pk): unit_as_dict(u) for u in units}
 
 
+def _unit_timers():
+    from units.services import unit_timers_sweep
+
+    return unit_timers_sweep()
+
+
 register_snapshot_provider("units", _units_snapshot)
+register_sweeper("unit_timers", _unit_timers)
 register_demo_loader(10, "units", load_units)
+register_console_panel(ConsolePanel(name="unit_board", template="units/board_panel.html", order=60, scripts=("js/units.js",)))
