@@ -47,3 +47,7 @@ register_console_panel(ConsolePanel(name="incident_list", template="incidents/li
                                     scripts=("js/incidents.js",)))
 register_console_panel(ConsolePanel(name="incident_detail", template="incidents/detail_panel.html", order=50,
                                     scripts=("js/incidents.js",)))
+
+from incidents.reports import register_incident_reports  # noqa: E402
+
+register_incident_reports()

@@ -42,3 +42,29 @@ def response_time_report(start: datetime, end: datetime) -> list[dict]:
         goal = row["goal_seconds"]
         row["pct_within_goal"] = (100.0 * row["within_goal"] / row["arrived"]) if goal and row["arrived"] else None
     return rows
+
+
+def events_by_code_rows(start: datetime, end: datetime):
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT ct.code, ct.name, count(*), count(*) FILTER (WHERE i.status = 'closed'),
+                      count(*) FILTER (WHERE i.priority = 1)
+               FROM incidents_incident i JOIN incidents_calltype ct ON ct.id = i.call_type_id
+               WHERE i.received_at >= %s AND i.received_at < %s GROUP BY ct.code, ct.name ORDER BY 3 DESC, 1""",
+            [start, end],
+        )
+        rows = cur.fetchall()
+    return ["code", "call type", "incidents", "closed", "priority 1"], rows
+
+
+def response_time_rows(start: datetime, end: datetime):
+    keys = ["code", "priority", "incidents", "dispatch_p50", "dispatch_p90", "en_route_p50", "en_route_p90",
+            "on_scene_p50", "on_scene_p90", "goal_seconds", "pct_within_goal"]
+    return keys, [tuple(row[k] for k in keys) for row in response_time_report(start, end)]
+
+
+def register_incident_reports() -> None:
+    from pscc.reports import ReportSection, register_report_section
+
+    register_report_section(ReportSection("events_by_code", "Events by code", events_by_code_rows, order=40))
+    register_report_section(ReportSection("response_times", "Response times by call type and priority", response_time_rows, order=50))

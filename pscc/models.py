@@ -183,3 +183,33 @@ class PositionAssignment(models.Model):
             models.UniqueConstraint(fields=["position"], condition=models.Q(signed_off_at__isnull=True), name="one_person_per_position"),
             models.UniqueConstraint(fields=["user"], condition=models.Q(signed_off_at__isnull=True), name="one_position_per_person"),
         ]
+
+
+class ReportExport(models.Model):
+    """A CSV export built in the background, with progress the page can show."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    report = models.CharField(max_length=40)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    requested_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    content = models.TextField(blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+
+# --- Audit (issue 8): who viewed or searched caller data; append-only in PostgreSQL ---------------
+import pghistory  # noqa: E402
+import pgtrigger  # noqa: E402

@@ -19,3 +19,10 @@ def heartbeat() -> None:
 def sweep() -> dict:
     """Re-enqueue due or stuck work of every app (each sweeper is idempotent)."""
     return run_sweepers()
+
+
+@shared_task(name="pscc.report_export_build", ignore_result=True, acks_late=True)
+def report_export_build(export_id: int) -> None:
+    from pscc.reports import report_export_build as build
+
+    build(export_id)

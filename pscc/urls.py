@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pscc import api, health, supervision_api, views
+from pscc import api, health, reports_views, supervision_api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/events/", api.EventsView.as_view(), name="api-events"),
     path("board/", views.board, name="board"),
+    path("reports/", reports_views.reports, name="reports"),
+    path("reports/exports/<int:export_id>.csv", reports_views.export_download, name="report-export-download"),
+    path("api/v1/reports/exports/", reports_views.ExportView.as_view(), name="api-report-exports"),
+    path("api/v1/reports/exports/<int:export_id>/", reports_views.ExportStatusView.as_view(), name="api-report-export"),
     path("api/v1/alerts/", supervision_api.AlertListView.as_view(), name="api-alerts"),
     path("api/v1/alerts/<int:alert_id>/acknowledge/", supervision_api.AlertAcknowledgeView.as_view(), name="api-alert-ack"),
     path("api/v1/passdown/", supervision_api.PassDownView.as_view(), name="api-passdown"),
