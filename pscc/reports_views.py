@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -69,6 +71,7 @@ class ExportView(APIView):
     permission_classes = [IsSupervisor]
     serializer_class = ExportInput
 
+    @extend_schema(operation_id="report_export_request", request=ExportInput, responses={202: OpenApiTypes.OBJECT})
     def post(self, request):
         data = ExportInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -79,6 +82,7 @@ class ExportView(APIView):
 class ExportStatusView(APIView):
     permission_classes = [IsSupervisor]
 
+    @extend_schema(operation_id="report_export_status", responses=OpenApiTypes.OBJECT)
     def get(self, request, export_id: int):
         export = get_object_or_404(ReportExport, pk=export_id)
         return Response(report_export_status(export))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +33,7 @@ class AcknowledgeInput(serializers.Serializer):
 class AlertListView(APIView):
     permission_classes = [IsFloorStaff]
 
+    @extend_schema(operation_id="alerts_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response({"alerts": open_alerts()})
 
@@ -39,6 +42,7 @@ class AlertAcknowledgeView(APIView):
     permission_classes = [IsSupervisor]
     serializer_class = AcknowledgeInput
 
+    @extend_schema(operation_id="alert_acknowledge", request=AcknowledgeInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, alert_id: int):
         data = AcknowledgeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -55,12 +59,14 @@ class PassDownView(APIView):
     permission_classes = [IsFloorStaff]
     serializer_class = PassDownInput
 
+    @extend_schema(operation_id="passdown_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         entries = PassDownEntry.objects.select_related("author").prefetch_related("reads")[:200]
         return Response({"entries": [
             {**passdown_as_dict(e), "read_by_me": any(r.user_id == request.user.pk for r in e.reads.all())} for e in entries
         ]})
 
+    @extend_schema(operation_id="passdown_add", request=PassDownInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         data = PassDownInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -71,6 +77,7 @@ class PassDownView(APIView):
 class PassDownReadView(APIView):
     permission_classes = [IsFloorStaff]
 
+    @extend_schema(operation_id="passdown_mark_read", request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, entry_id: int):
         read = passdown_mark_read(entry_id=entry_id, user=request.user)
         return Response({"entry": entry_id, "read_at": read.read_at.isoformat()})
@@ -83,11 +90,19 @@ class PositionInput(serializers.Serializer):
 
 class PositionsView(APIView):
     permission_classes = [IsFloorStaff]
-    serializer_class = PositionInput
 
+    @extend_schema(operation_id="positions_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response({"positions": positions_board()})
 
+
+class PositionActionView(APIView):
+    """sign-on (position), hand-over (position, relief) or sign-off."""
+
+    permission_classes = [IsFloorStaff]
+    serializer_class = PositionInput
+
+    @extend_schema(operation_id="position_action", request=PositionInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, action: str):
         if action == "sign-off":
             position_sign_off(user=request.user)

@@ -27,7 +27,7 @@ urlpatterns = [
     path("api/v1/passdown/", supervision_api.PassDownView.as_view(), name="api-passdown"),
     path("api/v1/passdown/<int:entry_id>/read/", supervision_api.PassDownReadView.as_view(), name="api-passdown-read"),
     path("api/v1/positions/", supervision_api.PositionsView.as_view(), name="api-positions"),
-    path("api/v1/positions/<str:action>/", supervision_api.PositionsView.as_view(), name="api-positions-action"),
+    path("api/v1/positions/<str:action>/", supervision_api.PositionActionView.as_view(), name="api-positions-action"),
     path("", include("units.urls")),
     path("", include("incidents.urls")),
     path("", include("calltaking.urls")),
