@@ -17,7 +17,7 @@ from .server import start_simulators
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m simulators", description="Simulated outside systems for PSCC CAD.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100, help="0 picks a free port")
     parser.add_argument("--product-url", default=None, help="e.g. http://127.0.0.1:8000")

@@ -82,12 +82,23 @@ class SimulatorApp:
         """Answer one request; every failure becomes a JSON error response."""
         try:
             handler, params = self.router.resolve(request.method, request.path)
+        except HttpError as exc:
+            self._log_unrouted(request, exc.status)
+            return exc.to_response()
+        try:
             return handler(request.with_params(params))
         except HttpError as exc:
             return exc.to_response()
         except Exception:  # a simulator bug must still answer, and loudly
             logger.exception("unhandled error for %s %s", request.method, request.path)
             return Response(500, {"error": "simulator internal error"})
+
+    def _log_unrouted(self, request: Request, status: int) -> None:
+        """Log a 404/405 under a service prefix too: a product adapter calling a
+        wrong path or method should be visible in `/_control/requests`."""
+        service = request.path.strip("/").split("/", 1)[0]
+        if service in SERVICES:
+            self.state.finish_request(self.state.log_request(service, request, "ok"), status)
 
     # -- behaviours ---------------------------------------------------------
 
@@ -113,6 +124,9 @@ class SimulatorApp:
                     response = route.handler(request)
                 except HttpError as exc:
                     response = exc.to_response()
+                except Exception:
+                    self.state.finish_request(entry, 500)
+                    raise  # dispatch() logs it and answers 500
             if behaviour is not None and mode == "timeout":
                 self.state.sleep(behaviour.delay)
             self.state.finish_request(entry, response.status)

@@ -316,8 +316,8 @@ class TccService:
 
     def _send_later(self, session_id: str, kind: str, text: str, *, delay: float | None = None) -> None:
         """Queue a texter message: wait (reply delay by default), then deliver."""
-        generation = self.state.generation
         with self.state.lock:
+            generation = self.state.generation  # a reset from here on abandons the job
             wait = self.state.data(TccData).config.reply_delay if delay is None else delay
 
         def job() -> None:
@@ -408,7 +408,7 @@ class TccService:
         self._send_later(session_id, "session_start", "", delay=0.0)
         self._send_later(session_id, "text", first_text, delay=0.0)
         if persona.sends_picture:
-            self._send_later(session_id, "multimedia", "Picture")
+            self._send_later(session_id, "multimedia", "This is the crash")
         return Response(201, {"session_id": session_id, "from_number": session.from_number,
                               "persona": persona_name, "address": session.address})
 

@@ -127,6 +127,16 @@ def test_request_log_records_requests_oldest_first(client: httpx.Client) -> None
     assert [entry["service"] for entry in everything] == ["telephony", "telephony", "wsp"]
 
 
+def test_wrong_paths_under_a_service_are_logged(client: httpx.Client) -> None:
+    client.post("/wsp/v1/searches", json={})
+    client.get("/telephony/v1/calls")
+    log = client.get("/_control/requests").json()["requests"]
+    assert [(e["service"], e["path"], e["status"]) for e in log] == [
+        ("wsp", "/wsp/v1/searches", 404),
+        ("telephony", "/telephony/v1/calls", 405),
+    ]
+
+
 def test_control_requests_are_not_logged(client: httpx.Client) -> None:
     client.get("/_control/healthz")
     assert client.get("/_control/requests").json() == {"requests": []}
