@@ -118,6 +118,7 @@ def console_login():
         page.click("#sign-in")
         page.wait_for_url(f"{base_url}/console/")
         page.wait_for_selector("#conn-state[data-state='connected']", timeout=15000)
+        page.wait_for_selector("#floor[data-last-seq]", state="attached", timeout=15000)  # snapshot applied
         return page
 
     return login
