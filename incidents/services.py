@@ -15,6 +15,7 @@ from incidents.models import CallType, Incident, IncidentNumberSequence, Inciden
 from incidents.selectors import incident_as_dict, incident_queryset
 from pscc.errors import Conflict, NotFound, ServiceError
 from pscc.journal import journal_append
+from pscc.supervision import alert_raise
 
 
 def incident_audience(incident: Incident) -> list[str]:
@@ -489,5 +490,8 @@ def incident_response_sweep(now=None) -> int:
             _narrative(incident, text=f"Response goal of {goal // 60} min {goal % 60:02d} s passed with no unit on scene.",
                        actor="system", source=NarrativeEntry.Source.SYSTEM)
             incident_journal(incident, kind="incident.response_overdue", actor="system")
+            alert_raise(kind="response_goal", dedupe_key=f"incident-goal:{incident.number}",
+                        text=f"{incident.number} {incident.call_type.code} P{incident.priority}: response goal passed, no unit on scene",
+                        severity="critical" if incident.priority == 1 else "warning", entity=f"incident:{incident.number}")
             raised += 1
     return raised

@@ -14,3 +14,14 @@ urlpatterns = [
     path("api/v1/addresses/verify", api.AddressVerifyView.as_view(), name="api-address-verify"),
     path("api/v1/addresses/verify/", api.AddressVerifyView.as_view()),
 ]
+
+# --- Partner API (issue 7): an agency's own incidents, and their NENA EIDO -----------------------
+from incidents import partner_api  # noqa: E402
+
+urlpatterns += [
+    path("api/v1/partner/incidents/", partner_api.PartnerIncidentListView.as_view(), name="api-partner-incidents"),
+    path("api/v1/partner/incidents/<str:number>/", partner_api.PartnerIncidentDetailView.as_view(),
+         name="api-partner-incident"),
+    path("api/v1/partner/incidents/<str:number>/eido", partner_api.PartnerIncidentEidoView.as_view(),
+         name="api-partner-incident-eido"),
+]

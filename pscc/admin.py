@@ -43,3 +43,27 @@ class RelayCursorAdmin(ReadOnlyAdmin):
 @admin.register(ServiceHeartbeat)
 class ServiceHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "seen_at"]
+
+
+# --- Audit (issue 8): the caller-data access log, read-only ----------------------------------------
+from pscc.models import AccountActivity, CallerDataAccess  # noqa: E402
+
+
+@admin.register(CallerDataAccess)
+class CallerDataAccessAdmin(ReadOnlyAdmin):
+    """Read-only: the table refuses UPDATE and DELETE in PostgreSQL as well."""
+
+    list_display = ["at", "username", "role", "kind", "object_ref", "reason", "route", "ip_address"]
+    list_filter = ["kind", "role"]
+    search_fields = ["username", "object_ref", "reason"]
+    date_hierarchy = "at"
+
+    def has_view_permission(self, request, obj=None):
+        from pscc.roles import is_supervisor
+
+        return is_supervisor(request.user)
+
+
+@admin.register(AccountActivity)
+class AccountActivityAdmin(ReadOnlyAdmin):
+    list_display = ["user", "enabled_at", "disabled_at", "disabled_reason"]

@@ -12,7 +12,10 @@ class PsccConfig(AppConfig):
 
         register_periodic("pscc-heartbeat", "pscc.heartbeat", settings.PSCC_WORKER_HEARTBEAT_SECONDS)
         register_periodic("pscc-sweep", "pscc.sweep", settings.PSCC_SWEEP_SECONDS)
+        register_periodic("pscc-accounts-disable-idle", "pscc.accounts_disable_idle", settings.PSCC_ACCOUNT_IDLE_CHECK_SECONDS)
+        register_periodic("pscc-audit-purge", "pscc.audit_purge", settings.PSCC_AUDIT_PURGE_SECONDS)
         from pscc import signals  # noqa: F401
+        from pscc import mfa  # noqa: F401  (its deploy checks)
 
         _register_center_parts()
 

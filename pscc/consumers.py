@@ -45,6 +45,13 @@ def _after_from_query(query: bytes) -> int | None:
     return after if after >= 0 else None
 
 
+def _second_factor_ok(user, session) -> bool:
+    """A user who must use MFA needs a verified session for the socket too (pscc.mfa)."""
+    from pscc.mfa import mfa_required, session_is_verified
+
+    return not mfa_required(user) or session_is_verified(user, session)
+
+
 class FloorConsumer(AsyncWebsocketConsumer):
     listener: Listener | None = None
     heartbeat_task: asyncio.Task | None = None
@@ -58,11 +65,14 @@ class FloorConsumer(AsyncWebsocketConsumer):
         if not audiences:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        if not await database_sync_to_async(_second_factor_ok)(user, self.scope.get("session")):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         self.user = user
         self.audiences = audiences
         await self.accept()
         # Register before the snapshot so that nothing published meanwhile is missed.
-        self.listener = Listener(audiences=audiences, deliver=self._deliver)
+        self.listener = Listener(audiences=audiences, deliver=self._deliver, user_id=user.pk, close=self._close_now)
         hub.register(self.listener)
         after = _after_from_query(self.scope.get("query_string", b""))
         if after is None:
@@ -96,6 +106,10 @@ class FloorConsumer(AsyncWebsocketConsumer):
             await self._send_json({"type": "error", "field": "type", "error": "expected ping or resume"})
 
     # -- internals ---------------------------------------------------------------------------
+    async def _close_now(self, code: int) -> None:
+        """The hub ends this socket (the account was disabled)."""
+        await self.close(code=code)
+
     async def _send_snapshot(self) -> None:
         self.listener.buffering = True
         snapshot = await database_sync_to_async(build_snapshot)(self.user, self.audiences)

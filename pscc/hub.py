@@ -33,6 +33,9 @@ class Listener:
     last_sent: int = 0
     buffering: bool = True
     buffer: list[tuple[dict, str]] = field(default_factory=list)
+    # Whose socket this is, and how to end it when the account is disabled (`account.disabled`).
+    user_id: int | None = None
+    close: Callable[[int], Awaitable[None]] | None = None
 
     def hears(self, message: dict) -> bool:
         return not self.audiences.isdisjoint(message.get("audience") or ())
@@ -152,6 +155,8 @@ class FloorHub:
 
     # -- output ------------------------------------------------------------------------------
     async def _fan_out(self, message: dict) -> None:
+        if message.get("type") == ACCOUNT_DISABLED:
+            await self._close_sockets_of_disabled_account(message)
         text = json.dumps(message, separators=(",", ":"))
         for listener in list(self.listeners):
             if not listener.hears(message):
@@ -167,8 +172,33 @@ class FloorHub:
                 log.info("hub: delivery to a console failed (%s)", exc)
                 self.unregister(listener)
 
+    async def _close_sockets_of_disabled_account(self, message: dict) -> None:
+        """A disabled account's sockets in this process close at once (every process hears this)."""
+        user_id = (message.get("data") or {}).get("user_id")
+        targets = [listener for listener in self.listeners if user_id is not None and listener.user_id == user_id]
+        # A replayed old event must not close the socket of an account enabled again since.
+        if not targets or await _user_is_active(user_id):
+            return
+        for listener in targets:
+            self.unregister(listener)
+            if listener.close is not None:
+                try:
+                    await listener.close(CLOSE_ACCOUNT_DISABLED)
+                except Exception as exc:
+                    log.info("hub: closing a disabled account's socket failed (%s)", exc)
+
+
+ACCOUNT_DISABLED = "account.disabled"
+CLOSE_ACCOUNT_DISABLED = 4401  # the console stops reconnecting and asks for a new sign-in
 
 hub = FloorHub()
+
+
+@database_sync_to_async
+def _user_is_active(user_id: int) -> bool:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
 
 
 @database_sync_to_async

@@ -213,3 +213,86 @@ class ReportExport(models.Model):
 # --- Audit (issue 8): who viewed or searched caller data; append-only in PostgreSQL ---------------
 import pghistory  # noqa: E402
 import pgtrigger  # noqa: E402
+
+
+class CallerDataAccess(models.Model):
+    """One look at caller data: ANI/ALI, a subscriber search, a manual ALI lookup, a transcript…
+
+    Written only by `pscc.audit.caller_data_access_record`. A trigger refuses every UPDATE, DELETE and
+    TRUNCATE, from the ORM or raw SQL alike; the only way out is the retention purge of rows older than
+    the retention period (`pscc.audit.caller_data_access_purge`), which ignores the trigger explicitly.
+    The user is referenced without a database constraint and copied by name, so deleting a login
+    never has to touch (or is blocked by) this log.
+    """
+
+    class Kind(models.TextChoices):
+        ANI_ALI = "ani_ali", "ANI/ALI display"
+        SUBSCRIBER_SEARCH = "subscriber_search", "Wireless subscriber search"
+        MANUAL_ALI_LOOKUP = "manual_ali_lookup", "Manual ALI lookup"
+        TRANSCRIPT = "transcript", "Text transcript"
+        RECORDS_SEARCH = "records_search", "Records search"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    object_ref = models.CharField(max_length=200, help_text="e.g. call:42, incident:2026-000123, phone:3075550100")
+    reason = models.CharField(max_length=300, blank=True)
+    route = models.CharField(max_length=300, blank=True, help_text="The page, API route or task that showed the data.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "caller data access"
+        verbose_name_plural = "caller data accesses"
+        indexes = [
+            models.Index(fields=["at"], name="cda_at"),
+            models.Index(fields=["username", "at"], name="cda_user_at"),
+            models.Index(fields=["kind", "at"], name="cda_kind_at"),
+            models.Index(fields=["object_ref"], name="cda_object"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            # TRUNCATE is refused too, except in a test database (named test_*), which the test runner
+            # empties by truncating every table between tests.
+            pgtrigger.Trigger(
+                name="no_truncate", when=pgtrigger.Before, operation=pgtrigger.Truncate, level=pgtrigger.Statement,
+                func=(
+                    "IF current_database() LIKE 'test\\_%' THEN RETURN NULL; END IF; "
+                    "RAISE EXCEPTION 'pscc_callerdataaccess is append-only: TRUNCATE refused'; RETURN NULL;"
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.kind} {self.object_ref}"
+
+
+class AccountActivity(models.Model):
+    """When a login was last enabled or disabled, and why (the idle-account rule counts from here).
+
+    An account re-enabled by an administrator counts its 90 idle days from `enabled_at`, so the next
+    run of the idle-account task does not disable it again before its owner has signed in.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_activity")
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "account activity"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: enabled {self.enabled_at}, disabled {self.disabled_at}"
+
+
+# Change history (django-pghistory, trigger-based: `.update()` and raw SQL are recorded too) of the
+# center's own tables that decide who may do what.
+pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(StaffProfile)
+pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(Position)

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "pghistory",
     "pscc.apps.PsccConfig",
@@ -73,6 +76,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # After OTP: an idle session ends, and a sign-in that still owes its second factor reaches only
+    # the verification and enrolment pages (pscc/mfa.py).
+    "pscc.mfa.SessionInactivityMiddleware",
+    "pscc.mfa.MfaEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -159,7 +167,9 @@ AXES_FAILURE_LIMIT = env.int("PSCC_LOCKOUT_FAILURES", default=5)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_COOLOFF_TIME = None  # locked until a supervisor or admin unlocks
 PSCC_LOCKOUT_WINDOW = timedelta(minutes=env.int("PSCC_LOCKOUT_WINDOW_MINUTES", default=15))
-AXES_RESET_ON_SUCCESS = True
+# Not on the password step: a correct password followed by wrong second-factor codes must keep
+# counting. pscc.accounts resets the counter once the whole sign-in (password and MFA) succeeds.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
@@ -232,6 +242,8 @@ PSCC_ANSWER_FIRST_SECONDS = env.int("PSCC_ANSWER_FIRST_SECONDS", default=15)
 PSCC_ANSWER_FIRST_GOAL_PCT = env.float("PSCC_ANSWER_FIRST_GOAL_PCT", default=90.0)
 PSCC_ANSWER_SECOND_SECONDS = env.int("PSCC_ANSWER_SECOND_SECONDS", default=20)
 PSCC_ANSWER_SECOND_GOAL_PCT = env.float("PSCC_ANSWER_SECOND_GOAL_PCT", default=95.0)
+# A text nobody claims within this many seconds raises a supervisor alert.
+PSCC_TEXT_UNCLAIMED_ALERT_SECONDS = env.int("PSCC_TEXT_UNCLAIMED_ALERT_SECONDS", default=60)
 PSCC_SHIFT_STARTS = env.list("PSCC_SHIFT_STARTS", default=["07:00", "15:00", "23:00"])
 
 # --- Content-Security-Policy (django-csp): no inline script anywhere in the product -------------
@@ -319,3 +331,57 @@ EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backen
 # within the window) is offered as a possible duplicate.
 PSCC_DUPLICATE_RADIUS_M = env.float("PSCC_DUPLICATE_RADIUS_M", default=250.0)
 PSCC_DUPLICATE_WINDOW_MINUTES = env.int("PSCC_DUPLICATE_WINDOW_MINUTES", default=30)
+
+# --- Accounts, MFA and audit (issue 8; pscc/mfa.py, pscc/accounts.py, pscc/audit.py) -------------
+# MFA (TOTP with recovery codes) is required of these roles; telecommunicators too when
+# PSCC_MFA_FOR_CONSOLES is on. Enforcement is on in production; development and the test suite leave
+# it off unless PSCC_MFA_ENFORCE=true (tests/security turns it on per test).
+PSCC_MFA_ENFORCE = env.bool("PSCC_MFA_ENFORCE", default=PRODUCTION)
+PSCC_MFA_FOR_CONSOLES = env.bool("PSCC_MFA_FOR_CONSOLES", default=False)
+PSCC_MFA_REQUIRED_ROLES = tuple(env.list("PSCC_MFA_REQUIRED_ROLES", default=["supervisor", "admin"]))
+PSCC_MFA_ISSUER = env.str("PSCC_MFA_ISSUER", default="PSCC CAD")
+PSCC_MFA_RECOVERY_CODES = env.int("PSCC_MFA_RECOVERY_CODES", default=10)
+# The axes lockout (5 failures in 15 minutes) is the throttle for codes too; django-otp's own
+# exponential delay would refuse a correct code typed quickly after a wrong one and count it again.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = PSCC_MFA_ISSUER
+# A session with no request for this long ends (0: never). Positions in the secure room are exempt.
+PSCC_INACTIVITY_SECONDS = env.int("PSCC_INACTIVITY_SECONDS", default=30 * 60)
+# Accounts not signed in for this many days are disabled by a scheduled task.
+PSCC_ACCOUNT_IDLE_DAYS = env.int("PSCC_ACCOUNT_IDLE_DAYS", default=90)
+PSCC_ACCOUNT_IDLE_CHECK_SECONDS = env.float("PSCC_ACCOUNT_IDLE_CHECK_SECONDS", default=3600.0)
+PSCC_ACCOUNT_IDLE_EXEMPT = env.list("PSCC_ACCOUNT_IDLE_EXEMPT", default=[])
+# The caller-data access log is kept at least a year; older rows are purged by a scheduled task.
+PSCC_AUDIT_RETENTION_DAYS = env.int("PSCC_AUDIT_RETENTION_DAYS", default=366)
+if PSCC_AUDIT_RETENTION_DAYS < 365:
+    raise ImproperlyConfigured("PSCC_AUDIT_RETENTION_DAYS must be at least 365 (the access log is kept a year).")
+PSCC_AUDIT_PURGE_SECONDS = env.float("PSCC_AUDIT_PURGE_SECONDS", default=86400.0)
+
+# --- Partner API and webhooks (issue 7; units/partner_*.py, units/webhooks.py, incidents/eido.py) --
+# Requests per API key; "partner_write" applies to POSTs (unit status, webhook subscriptions).
+PSCC_PARTNER_THROTTLE_RATES = {
+    "partner_read": env.str("PSCC_PARTNER_READ_RATE", default="600/min"),
+    "partner_write": env.str("PSCC_PARTNER_WRITE_RATE", default="120/min"),
+}
+REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {}).update(PSCC_PARTNER_THROTTLE_RATES)
+# The throttle counts live in Redis so every web process counts one key together.
+CACHES = globals().get("CACHES") or {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES.setdefault("partner_throttle", {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": PSCC_CHANNEL_PREFIX + ":throttle",
+    "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+})
+PSCC_PARTNER_THROTTLE_CACHE = "partner_throttle"
+PSCC_WEBHOOK_TIMEOUT_SECONDS = env.float("PSCC_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+PSCC_WEBHOOK_RETRY_BASE_SECONDS = env.float("PSCC_WEBHOOK_RETRY_BASE_SECONDS", default=2.0)
+PSCC_WEBHOOK_RETRY_MAX_SECONDS = env.float("PSCC_WEBHOOK_RETRY_MAX_SECONDS", default=300.0)
+PSCC_WEBHOOK_STUCK_SECONDS = env.float("PSCC_WEBHOOK_STUCK_SECONDS", default=120.0)
+PSCC_WEBHOOK_BATCH = env.int("PSCC_WEBHOOK_BATCH", default=200)
+PSCC_WEBHOOK_RUN_SECONDS = env.float("PSCC_WEBHOOK_RUN_SECONDS", default=40.0)
+PSCC_WEBHOOK_REQUIRE_HTTPS = env.bool("PSCC_WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
+# NENA EIDO identifiers: agencies are named <code>.<domain>; the issuing element is this CAD.
+PSCC_EIDO_DOMAIN = env.str("PSCC_EIDO_DOMAIN", default="natrona.pscc.example")
+PSCC_EIDO_CENTER_ID = env.str("PSCC_EIDO_CENTER_ID", default="psap." + PSCC_EIDO_DOMAIN)
+PSCC_EIDO_ISSUING_ELEMENT = env.str("PSCC_EIDO_ISSUING_ELEMENT", default="cad." + PSCC_EIDO_DOMAIN)

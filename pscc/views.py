@@ -1,4 +1,5 @@
-"""Pages of the center: sign-in with the banner, the console frame, account unlock."""
+"""Pages of the center: sign-in with the banner and the second factor, the console frame, account
+unlock, and the caller-data access review."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
-from pscc.accounts import BannerAuthenticationForm, account_unlock
+from pscc.accounts import BannerAuthenticationForm, account_unlock, sign_in_succeeded
 from pscc.console import panels_for
 from pscc.roles import is_floor_staff, is_supervisor, role_of
 
@@ -23,7 +25,80 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["banner"] = settings.PSCC_LOGIN_BANNER
+        context["idle"] = self.request.GET.get("idle") == "1"
         return context
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        from pscc.mfa import mfa_required, next_step_url
+
+        user = form.get_user()
+        if mfa_required(user):
+            # Password step done; the session stays unverified until the second factor.
+            return redirect(next_step_url(self.request, self.get_redirect_url() or ""))
+        sign_in_succeeded(request=self.request, username=user.get_username())
+        return response
+
+
+def _safe_next(request, default: str = "console") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    from django.urls import reverse
+
+    return reverse(default)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request):
+    """Second sign-in step: a code from the authenticator app, or a one-time recovery code."""
+    from pscc.mfa import has_authenticator, mfa_code_check, mfa_lock_out_if_locked
+
+    if request.user.is_verified() and request.method == "GET":
+        return redirect(_safe_next(request))
+    if not has_authenticator(request.user):
+        return redirect("mfa-enrol")
+    error = ""
+    if request.method == "POST":
+        if mfa_lock_out_if_locked(request):
+            return render(request, "registration/locked.html", status=429)
+        if mfa_code_check(request=request, token=request.POST.get("code", "")):
+            return redirect(_safe_next(request))
+        if mfa_lock_out_if_locked(request):
+            return render(request, "registration/locked.html", status=429)
+        error = "That code is not right. Use the current code from your authenticator app, or a recovery code."
+    return render(
+        request, "registration/mfa_verify.html", {"error": error, "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_enrol(request):
+    """Set up (or replace) the authenticator app; recovery codes are shown once, on success."""
+    from django.urls import reverse
+
+    from pscc.mfa import has_authenticator, totp_device_pending, totp_enrolment_confirm, totp_qr_svg, totp_secret_base32
+
+    if has_authenticator(request.user) and not request.user.is_verified():
+        # Replacing an authenticator takes the current one first (a password alone is not enough).
+        return redirect(f"{reverse('mfa-verify')}?next={reverse('mfa-enrol')}")
+    device = totp_device_pending(user=request.user)
+    error = ""
+    if request.method == "POST":
+        codes = totp_enrolment_confirm(request=request, device=device, token=request.POST.get("code", ""))
+        if codes is not None:
+            return render(request, "registration/mfa_recovery_codes.html", {"codes": codes, "next": _safe_next(request)})
+        error = "That code did not match. Check the time on your phone and enter the current code."
+    return render(
+        request,
+        "registration/mfa_enrol.html",
+        {"qr_svg": totp_qr_svg(device), "secret": totp_secret_base32(device), "error": error,
+         "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -85,3 +160,55 @@ def locked_accounts(request):
 
 def home(request):
     return redirect("console")
+
+
+@login_required
+def audit_access(request):
+    """Supervisors and administrators review who viewed or searched caller data."""
+    if not is_supervisor(request.user):
+        raise PermissionDenied("Only a supervisor or an administrator can review caller-data access.")
+    from datetime import datetime, time
+
+    from django.core.paginator import Paginator
+    from django.utils import timezone
+
+    from pscc.audit import caller_data_access_search
+    from pscc.models import CallerDataAccess
+
+    def day(name: str):
+        raw = (request.GET.get(name) or "").strip()
+        if not raw:
+            return None, ""
+        try:
+            return timezone.make_aware(datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time.min)), ""
+        except ValueError:
+            return None, f"{name}: use YYYY-MM-DD"
+
+    since, since_error = day("since")
+    until, until_error = day("until")
+    if until is not None:
+        from datetime import timedelta
+
+        until = until + timedelta(days=1)  # inclusive of the whole day
+    kind = request.GET.get("kind", "")
+    if kind and kind not in CallerDataAccess.Kind.values:
+        kind = ""
+    filters = {
+        "username": (request.GET.get("username") or "").strip(),
+        "kind": kind,
+        "object_ref": (request.GET.get("object_ref") or "").strip(),
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+    }
+    qs = caller_data_access_search(
+        username=filters["username"], kind=kind, object_ref=filters["object_ref"], since=since, until=until
+    )
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "pscc/audit_access.html",
+        {"page": page, "filters": filters, "kinds": CallerDataAccess.Kind.choices, "query": query.urlencode(),
+         "errors": [e for e in (since_error, until_error) if e]},
+    )

@@ -57,6 +57,9 @@ def make_staff(db):
 
 
 def pytest_collection_modifyitems(config, items):
+    # Browser tests run last: Playwright's sync API keeps an event loop running in the main thread
+    # for the rest of the session, after which `async_to_sync` (socket tests) cannot run there.
+    items.sort(key=lambda item: "browser" in item.keywords)
     # Browser tests need Debian's chromium (Playwright cannot download its own browser here).
     if shutil.which("chromium") or os.environ.get("PSCC_CHROMIUM"):
         return

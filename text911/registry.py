@@ -55,6 +55,15 @@ def _on_logout(sender, request, user, **kwargs):
 
 register_snapshot_provider("text", _text_snapshot)
 register_sweeper("text911.outbound", _sweep)
+
+
+def _unclaimed_sweep():
+    from text911.services import text_unclaimed_sweep
+
+    return text_unclaimed_sweep()
+
+
+register_sweeper("text911.unclaimed", _unclaimed_sweep)
 register_demo_loader(60, "text quick messages", _load_quick_messages)
 register_console_panel(ConsolePanel(
     name="text911", template="text911/panel.html", order=30,

@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from pscc.errors import Conflict, Forbidden, NotFound, ServiceError
 from pscc.journal import FLOOR, SUPERVISORS, journal_append
+from pscc.supervision import alert_raise
 from pscc.roles import is_floor_staff, is_supervisor
 from text911.gateway import TccClient, TccError
 from text911.models import (
@@ -508,6 +509,10 @@ def text_no_response_record(*, session_id: int, actor, emergency_indicated: bool
                      "reason": "no response to Text to 9-1-1"},
             actor=actor, entity=f"text:{session.pk}", audience=[SUPERVISORS],
         )
+        alert_raise(kind="text_no_response", dedupe_key=f"text:{session.pk}:no-response",
+                    text=f"No response to Text to 9-1-1 from {session.from_number}: {session.incident.number} "
+                         f"({len(attempts)} attempts){' — emergency indicated' if emergency_indicated else ''}",
+                    severity="critical" if emergency_indicated else "warning", entity=f"text:{session.pk}")
         _session_event(session, kind="text.session.updated", actor=actor)
     return session.incident
 
@@ -744,6 +749,9 @@ def text_signed_out(*, user) -> None:
             journal_append(kind="text.unattended", payload={"user": _label(user), "sessions": active,
                                                             "reason": "signed out with active text sessions"},
                            actor=user, entity=f"textdesk:{user.pk}", audience=[SUPERVISORS])
+            alert_raise(kind="text_unattended", dedupe_key=f"textdesk:{user.pk}:unattended:{timezone.now():%Y%m%d%H%M%S}",
+                        text=f"{_label(user)} signed out holding {len(active)} text session(s) with no relief",
+                        severity="critical", entity=f"textdesk:{user.pk}")
         desk.status, desk.changed_at = TextDesk.Status.SIGNED_OFF, timezone.now()
         desk.save(update_fields=["status", "changed_at"])
 
@@ -866,3 +874,18 @@ def user_by_username(username: str):
         raise ServiceError(f"No active user {username!r}.", field="relief")
     return user
 
+
+
+def text_unclaimed_sweep() -> int:
+    """Alert the supervisors, once per session, when a text waits unclaimed past the threshold."""
+    from django.conf import settings
+
+    limit = timezone.now() - timedelta(seconds=settings.PSCC_TEXT_UNCLAIMED_ALERT_SECONDS)
+    raised = 0
+    for session in TextSession.objects.filter(state=SessionState.UNASSIGNED, started_at__lt=limit):
+        waited = int((timezone.now() - session.started_at).total_seconds())
+        _, created = alert_raise(kind="unclaimed_text", dedupe_key=f"text:{session.pk}:unclaimed",
+                                 text=f"Text to 9-1-1 from {session.from_number} unclaimed for {waited} s",
+                                 severity="critical", entity=f"text:{session.pk}")
+        raised += created
+    return raised

@@ -159,3 +159,115 @@ class UnitTimerAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} overdue {self.status}"
+
+
+# --- Partner agencies' systems: API credentials and webhooks (issue 7) ---------------------------
+class PartnerScope(models.TextChoices):
+    READ_INCIDENTS = "read_incidents", "Read incidents"
+    READ_UNITS = "read_units", "Read units"
+    WRITE_UNIT_STATUS = "write_unit_status", "Write unit status"
+    RECEIVE_WEBHOOKS = "receive_webhooks", "Receive webhooks"
+    READ_CALLER_DATA = "read_caller_data", "Read caller data (name, callback number)"
+
+
+class PartnerCredential(models.Model):
+    """An API key of one partner agency's system. Only a SHA-256 hash and a display prefix are
+    stored; the key itself is shown once, when it is issued."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="partner_credentials")
+    name = models.CharField(max_length=120, help_text="Which system uses this key, e.g. 'CPD records system'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = ArrayField(models.CharField(max_length=32, choices=PartnerScope.choices), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["agency__code", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code} {self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.agency.active
+
+
+class PartnerCallerDataAccess(models.Model):
+    """Audit of every response that carried caller-identifying data to a partner system."""
+
+    credential = models.ForeignKey(PartnerCredential, on_delete=models.PROTECT, related_name="caller_data_accesses")
+    at = models.DateTimeField(default=timezone.now)
+    path = models.CharField(max_length=300)
+    entities = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "partner caller data accesses"
+
+    def __str__(self) -> str:
+        return f"{self.credential} {self.path} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebhookSubscription(models.Model):
+    """A partner URL that receives the agency's journal events, signed, in order, each once."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="webhook_subscriptions")
+    url = models.URLField(max_length=500)
+    # Kept in clear: signing needs it (HMAC). Shown once when created, never listed.
+    secret = models.CharField(max_length=128, editable=False)
+    active = models.BooleanField(default=True)
+    include_caller_data = models.BooleanField(
+        default=False, help_text="Send caller name and callback number in incident events (read_caller_data).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by_credential = models.ForeignKey(PartnerCredential, null=True, blank=True, on_delete=models.SET_NULL,
+                                              related_name="+", editable=False)
+    # Journal sequence numbers: events up to cursor_seq have a delivery row (or were not the agency's).
+    start_after_seq = models.BigIntegerField(default=0, editable=False)
+    cursor_seq = models.BigIntegerField(default=0, editable=False)
+    last_delivered_seq = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["agency__code", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code} → {self.url}"
+
+
+class WebhookDeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+
+
+class WebhookDelivery(models.Model):
+    """One journal event for one subscription. Sent strictly after every earlier one was delivered."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    seq = models.BigIntegerField()
+    kind = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=12, choices=WebhookDeliveryState.choices, default=WebhookDeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["subscription_id", "seq"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["subscription", "seq"], name="webhook_delivery_once")]
+        indexes = [
+            models.Index(fields=["subscription", "seq"], name="webhook_undelivered",
+                         condition=~models.Q(state="delivered")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} #{self.seq} {self.state}"

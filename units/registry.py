@@ -28,3 +28,13 @@ register_snapshot_provider("units", _units_snapshot)
 register_sweeper("unit_timers", _unit_timers)
 register_demo_loader(10, "units", load_units)
 register_console_panel(ConsolePanel(name="unit_board", template="units/board_panel.html", order=60, scripts=("js/units.js",)))
+
+
+# --- Partner webhooks (issue 7): the beat sweeper enqueues a delivery task per subscription with due work.
+def _partner_webhooks():
+    from units.webhooks import webhooks_sweep
+
+    return webhooks_sweep()
+
+
+register_sweeper("partner_webhooks", _partner_webhooks)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from pscc.errors import ServiceError
 from pscc.journal import FLOOR, agency_audience, journal_append
 from units.models import StatusTimer, Unit, UnitStatus, UnitStatusChange, UnitTimerAlert, UnitType
+from pscc.supervision import alert_raise
 from units.selectors import timer_alert_as_dict, unit_as_dict, unit_board
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,9 @@ def unit_timers_sweep(now: datetime | None = None) -> int:
                 alert = UnitTimerAlert.objects.create(unit=unit, status_change_id=stay_id, status=status, raised_at=now)
                 unit_journal(unit, kind="unit.timer_alert", actor="system",
                              extra={"alert": timer_alert_as_dict(alert), "minutes": minutes})
+                alert_raise(kind="unit_overdue", dedupe_key=f"unit-timer:{alert.pk}",
+                            text=f"{unit.call_sign} {status.replace('_', ' ')} for more than {minutes} min without a check",
+                            entity=f"unit:{unit.pk}", data={"unit_id": unit.pk, "status": status, "minutes": minutes})
                 raised += 1
         except IntegrityError:
             continue  # another sweeper raised it first
