@@ -109,3 +109,61 @@ def answer_time_board(now: datetime | None = None) -> dict:
         "windows": {name: answer_time_summary(start, end) for name, (start, end) in windows.items()},
         "distribution": answer_time_distribution(shift_start, shift_end),
     }
+
+
+# --- Report sections (registered from calltaking/registry.py) -----------------------------------
+def calls_by_line_rows(start: datetime, end: datetime):
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT l.code, l.kind, coalesce(nullif(c.class_of_service, ''), '—'), count(*),
+                      count(*) FILTER (WHERE c.answered_at IS NOT NULL),
+                      count(*) FILTER (WHERE c.answered_at IS NULL AND c.abandoned_at IS NOT NULL)
+               FROM calltaking_call c JOIN calltaking_line l ON l.id = c.line_id
+               WHERE c.ringing_at >= %s AND c.ringing_at < %s
+               GROUP BY 1, 2, 3 ORDER BY 2, 1, 3""",
+            [start, end],
+        )
+        rows = cur.fetchall()
+    return ["line", "kind", "class of service", "calls", "answered", "abandoned"], rows
+
+
+def answer_time_rows(start: datetime, end: datetime):
+    summary = answer_time_summary(start, end)
+    distribution = answer_time_distribution(start, end)
+    rows = [("answered 911 calls", summary["calls"]), ("abandoned before answer", summary["abandoned"]),
+            (f"within {settings.PSCC_ANSWER_FIRST_SECONDS} s (%)", _pct(summary["pct_within_first"])),
+            (f"within {settings.PSCC_ANSWER_SECOND_SECONDS} s (%)", _pct(summary["pct_within_second"])),
+            ("90th percentile (s)", summary["p90_seconds"]), ("meets the standard", summary["meets"])]
+    rows += [(f"answered in {b['label']}", b["calls"]) for b in distribution]
+    return ["measure", "value"], rows
+
+
+def _pct(value):
+    return None if value is None else round(value, 1)
+
+
+def abandoned_callback_rows(start: datetime, end: datetime):
+    """Abandoned calls and what their callback attempts came to."""
+    from calltaking.models import CallbackAttempt
+
+    table = CallbackAttempt._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT c.cpe_call_id, l.code, c.ani, c.ringing_at, c.abandoned_at,
+                       coalesce(string_agg(coalesce(nullif(a.outcome, ''), a.state), ', ' ORDER BY a.attempt_number), 'no callback')
+                FROM calltaking_call c JOIN calltaking_line l ON l.id = c.line_id
+                LEFT JOIN {table} a ON a.call_id = c.id
+                WHERE c.abandoned_at IS NOT NULL AND c.ringing_at >= %s AND c.ringing_at < %s
+                GROUP BY c.id, l.code ORDER BY c.ringing_at""",
+            [start, end],
+        )
+        rows = cur.fetchall()
+    return ["call", "line", "ANI", "rang", "abandoned", "callback outcomes"], rows
+
+
+def register_call_reports() -> None:
+    from pscc.reports import ReportSection, register_report_section
+
+    register_report_section(ReportSection("calls_by_line", "Calls by line and class of service", calls_by_line_rows, order=10))
+    register_report_section(ReportSection("answer_times", "Answer times (911 lines)", answer_time_rows, order=20))
+    register_report_section(ReportSection("abandoned_calls", "Abandoned calls and callback outcomes", abandoned_callback_rows, order=30))

@@ -8,12 +8,14 @@ conditional update, and the sweeper re-enqueues anything due or stuck.
 from __future__ import annotations
 
 from django.conf import settings
+import pghistory
 from django.db import models
 from django.utils import timezone
 
 from units.models import Agency
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Line(models.Model):
     class Kind(models.TextChoices):
         EMERGENCY = "911", "911 line"
@@ -101,6 +103,7 @@ class AliFields(models.Model):
         return place
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Call(AliFields):
     cpe_call_id = models.CharField(max_length=64, unique=True)
     line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="calls")
@@ -144,6 +147,7 @@ class Call(AliFields):
         return self.class_of_service != ClassOfService.WRLS0 and len(self.ani) == 10 and not self.ani.startswith("911")
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class AliRecord(AliFields):
     """Every ALI the call received, oldest first: the one at ring time, then each rebid."""
 
@@ -161,6 +165,7 @@ class AliRecord(AliFields):
         ordering = ["received_at", "id"]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ChecklistStep(models.Model):
     """One SOP step of a call's path: done by the system or completed by a person (who, when)."""
 
@@ -210,6 +215,7 @@ class Job(models.Model):
         abstract = True
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class CallbackAttempt(Job):
     class Outcome(models.TextChoices):
         ANSWERED = "answered", "Answered"
@@ -234,6 +240,7 @@ class CallbackAttempt(Job):
         indexes = [models.Index(fields=["state", "scheduled_at"], name="callback_due")]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SubscriberSearch(Job):
     """A Wireless Service Provider account search for the subscriber's address (may take minutes)."""
 
@@ -251,6 +258,7 @@ class SubscriberSearch(Job):
         indexes = [models.Index(fields=["state", "scheduled_at"], name="subscriber_search_due")]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SupplementalLocation(Job):
     """A RapidSOS-style device location: shown beside the ALI, never written over it."""
 
@@ -269,6 +277,7 @@ class SupplementalLocation(Job):
         indexes = [models.Index(fields=["state", "scheduled_at"], name="supplemental_due")]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Rebid(Job):
     """A request to the CPE/ALI for the most recent Phase 2 fix; the answer becomes an AliRecord."""
 
@@ -280,6 +289,7 @@ class Rebid(Job):
         indexes = [models.Index(fields=["state", "scheduled_at"], name="rebid_due")]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Transfer(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="transfers")
     target_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL)
@@ -291,6 +301,7 @@ class Transfer(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class MisrouteReport(Job):
     """SOP §V: a 911 call for another jurisdiction; sent to the county 911 coordinator, purged quarterly."""
 
@@ -306,6 +317,7 @@ class MisrouteReport(Job):
     sent_to = models.CharField(max_length=254, blank=True)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ManualAliLookup(models.Model):
     """SOP §VI: ANI/ALI for a caller on a seven-digit line, only when all four conditions hold.
 

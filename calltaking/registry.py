@@ -1,8 +1,12 @@
-"""What `calltaking` plugs into the center: lines on the floor snapshot, and the demo lines."""
+"""What `calltaking` plugs into the center: lines and calls on the floor snapshot, the console
+panel, the sweeper of due/stuck work, the quarterly misroute purge, and the demo lines."""
 
 from calltaking.models import Line
+from pscc.celery import register_periodic
+from pscc.console import ConsolePanel, register_console_panel
 from pscc.demo import register_demo_loader
 from pscc.floor import register_snapshot_provider
+from pscc.sweeper import register_sweeper
 from units.models import Agency
 
 
@@ -23,5 +27,40 @@ def _lines_snapshot(user, audiences):
     return {line.code: {"code": line.code, "kind": line.kind, "label": line.label} for line in Line.objects.all()}
 
 
+def _calls_snapshot(user, audiences):
+    from calltaking.selectors import call_as_dict, floor_calls
+    from pscc.journal import FLOOR
+
+    if FLOOR not in audiences:
+        return {}
+    return {str(call.pk): call_as_dict(call) for call in floor_calls().select_related("incident__call_type")}
+
+
+def _sweep() -> int:
+    from calltaking.sweeper import sweep_calltaking
+
+    return sweep_calltaking()
+
+
 register_snapshot_provider("lines", _lines_snapshot)
+register_snapshot_provider("calls", _calls_snapshot)
 register_demo_loader(40, "lines", load_lines)
+register_sweeper("calltaking", _sweep)
+# "This file can be purged quarterly" (SOP §V): the purge runs daily and deletes what is past retention.
+register_periodic("calltaking-misroute-purge", "calltaking.misroute_reports_purge", 24 * 3600)
+register_console_panel(ConsolePanel(name="calltaking", template="calltaking/panel.html", order=10,
+                                    scripts=("js/calltaking.js",)))
+
+
+def _compliance_snapshot(user, audiences):
+    from calltaking.compliance import answer_time_board
+    from pscc.journal import SUPERVISORS
+
+    return answer_time_board() if SUPERVISORS in audiences else None
+
+
+register_snapshot_provider("compliance", _compliance_snapshot)
+
+from calltaking.compliance import register_call_reports  # noqa: E402
+
+register_call_reports()

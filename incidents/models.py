@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+import pghistory
 from django.db import models
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ class BoundaryKind(models.TextChoices):
     NEIGHBOUR_COUNTY = "neighbour_county", "Neighbouring county"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Boundary(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
@@ -38,6 +40,7 @@ class Boundary(models.Model):
         return self.name
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Beat(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
@@ -51,6 +54,7 @@ class Beat(models.Model):
         return self.code
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class EmergencyServiceZone(models.Model):
     esn = models.CharField(max_length=5, unique=True)
     name = models.CharField(max_length=120)
@@ -69,6 +73,7 @@ class EmergencyServiceZone(models.Model):
         return {"law": self.law, "fire": self.fire, "ems": self.ems}.get(discipline)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class StreetRange(models.Model):
     """One MSAG record: a range of house numbers on a street in a community, and its ESZ."""
 
@@ -103,6 +108,7 @@ class StreetRange(models.Model):
         return True
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class AddressPoint(models.Model):
     house_number = models.PositiveIntegerField()
     prefix = models.CharField(max_length=4, blank=True)
@@ -135,6 +141,7 @@ class AddressPoint(models.Model):
         return f"{self.house_number} {self.street()}{unit}, {self.community}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PremiseHazard(models.Model):
     """A caution tied to an address or to a radius around a point (dogs, weapons, oxygen in use)."""
 
@@ -161,6 +168,7 @@ class PremiseHazard(models.Model):
 
 
 # --- Call types and response plans ---------------------------------------------------------------
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class CallType(models.Model):
     code = models.CharField(max_length=16, unique=True)
     name = models.CharField(max_length=120)
@@ -177,6 +185,7 @@ class CallType(models.Model):
         return f"{self.code} {self.name}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ResponsePlanItem(models.Model):
     call_type = models.ForeignKey(CallType, on_delete=models.CASCADE, related_name="response_plan")
     unit_type = models.CharField(max_length=20, choices=UnitType.choices)
@@ -198,6 +207,7 @@ class IncidentStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class IncidentNumberSequence(models.Model):
     """The last incident number issued in a year; locked per issue so numbers are never reused."""
 
@@ -205,6 +215,7 @@ class IncidentNumberSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Incident(models.Model):
     number = models.CharField(max_length=20, unique=True)
     call_type = models.ForeignKey(CallType, on_delete=models.PROTECT)
@@ -252,6 +263,7 @@ class Incident(models.Model):
         return self.number
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class NarrativeEntry(models.Model):
     """One line of an incident's narrative. Append-only: never edited, never deleted."""
 
@@ -279,6 +291,7 @@ class NarrativeEntry(models.Model):
         return f"{self.incident_id} {self.at:%H:%M:%S} {self.text[:40]}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Assignment(models.Model):
     """A unit on an incident, with its own times."""
 
@@ -301,6 +314,7 @@ class Assignment(models.Model):
         return f"{self.unit} on {self.incident}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class AdditionalCaller(models.Model):
     """A further caller about an existing incident; their data stays on it."""
 

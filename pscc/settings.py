@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Every history row written during a request carries who made it and through which URL.
+    "pghistory.middleware.HistoryMiddleware",
     # After OTP: an idle session ends, and a sign-in that still owes its second factor reaches only
     # the verification and enrolment pages (pscc/mfa.py).
     "pscc.mfa.SessionInactivityMiddleware",

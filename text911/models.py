@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+import pghistory
 from django.db import models
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ class SessionState(models.TextChoices):
 OPEN_STATES = (SessionState.UNASSIGNED, SessionState.ACTIVE)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class TextSession(models.Model):
     tcc_session_id = models.CharField(max_length=80, unique=True)
     from_number = models.CharField(max_length=20, db_index=True)
@@ -108,6 +110,7 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class TextMessage(models.Model):
     session = models.ForeignKey(TextSession, on_delete=models.PROTECT, related_name="messages")
     direction = models.CharField(max_length=3, choices=MessageDirection.choices)
@@ -137,6 +140,7 @@ class TextMessage(models.Model):
         return f"{self.direction} {self.kind} {self.text[:30]}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class QuickMessage(models.Model):
     """A pre-scripted message (rules 4, 5, 8 and the SOP's QUICK MESSAGES), editable by the PSAP.
 
@@ -168,6 +172,7 @@ class QuickMessage(models.Model):
         return f"{self.number}. {self.label}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class TextDesk(models.Model):
     """A telecommunicator's text-to-911 sign-on (preparation rules 2–3)."""
 
@@ -184,6 +189,7 @@ class TextDesk(models.Model):
         return f"{self.user} {self.status}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SessionHandover(models.Model):
     """An active session handed to a named relief (break, meal, assignment change, shift change)."""
 
@@ -198,6 +204,7 @@ class SessionHandover(models.Model):
         ordering = ["at", "id"]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SergeantApproval(models.Model):
     """Rule 13: a voice callback to a text caller only with a logged sergeant approval."""
 

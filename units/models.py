@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+import pghistory
 from django.db import models
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ class AgencyKind(models.TextChoices):
     PSAP = "psap", "Neighbouring PSAP"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Agency(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
@@ -43,6 +45,7 @@ class Agency(models.Model):
         return f"{self.code} — {self.name}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Station(models.Model):
     code = models.CharField(max_length=32, unique=True)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="stations")
@@ -85,6 +88,7 @@ class UnitStatus(models.TextChoices):
     OFF_DUTY = "off_duty", "Off duty"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Unit(models.Model):
     call_sign = models.CharField(max_length=32, unique=True)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="units")
@@ -106,6 +110,7 @@ class Unit(models.Model):
         return self.call_sign
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class UnitStatusChange(models.Model):
     """History of a unit's status: who changed it, when and why (append-only)."""
 
@@ -127,6 +132,7 @@ class UnitStatusChange(models.Model):
         return f"{self.unit} {self.from_status}→{self.to_status}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class StatusTimer(models.Model):
     """How long a unit may stay in a status before the floor is alerted (blank type: every type)."""
 
@@ -141,6 +147,7 @@ class StatusTimer(models.Model):
         return f"{self.get_status_display()} {self.unit_type or 'all'}: {self.minutes} min"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class UnitTimerAlert(models.Model):
     """A unit overdue in its status; stays on the floor until acknowledged."""
 
@@ -170,6 +177,7 @@ class PartnerScope(models.TextChoices):
     READ_CALLER_DATA = "read_caller_data", "Read caller data (name, callback number)"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PartnerCredential(models.Model):
     """An API key of one partner agency's system. Only a SHA-256 hash and a display prefix are
     stored; the key itself is shown once, when it is issued."""
@@ -198,6 +206,7 @@ class PartnerCredential(models.Model):
         return self.revoked_at is None and self.agency.active
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PartnerCallerDataAccess(models.Model):
     """Audit of every response that carried caller-identifying data to a partner system."""
 
@@ -214,6 +223,7 @@ class PartnerCallerDataAccess(models.Model):
         return f"{self.credential} {self.path} @ {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class WebhookSubscription(models.Model):
     """A partner URL that receives the agency's journal events, signed, in order, each once."""
 
@@ -245,6 +255,7 @@ class WebhookDeliveryState(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class WebhookDelivery(models.Model):
     """One journal event for one subscription. Sent strictly after every earlier one was delivered."""
 
