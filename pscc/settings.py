@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "axes",
     "django_otp",
@@ -218,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Computer-aided dispatch for the Casper-Natrona Public Safety Communications Center.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files (the floor has no internet access).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- The center ----------------------------------------------------------------------------------

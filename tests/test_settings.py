@@ -48,3 +48,10 @@ def test_debug_with_production_refuses_to_start():
     result = _manage("check", env={**PRODUCTION, "DJANGO_DEBUG": "true"})
     assert result.returncode != 0
     assert "DJANGO_DEBUG" in result.stderr
+
+
+def test_the_api_docs_page_serves_swagger_ui_from_our_own_static_files(client):
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in page.content
+    assert b"cdn.jsdelivr.net" not in page.content
