@@ -133,7 +133,10 @@ class Call(AliFields):
 
     class Meta:
         ordering = ["ringing_at", "id"]
-        indexes = [models.Index(fields=["state", "ringing_at"], name="call_queue")]
+        indexes = [
+            models.Index(fields=["state", "ringing_at"], name="call_queue"),
+            models.Index(fields=["ringing_at"], name="call_ringing_at"),  # compliance windows and reports
+        ]
 
     def __str__(self) -> str:
         return f"{self.cpe_call_id} {self.ani}"

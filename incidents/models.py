@@ -257,6 +257,7 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "priority"], name="incident_open_board", condition=~models.Q(status="closed")),
             models.Index(fields=["-created_at"], name="incident_created"),
+            models.Index(fields=["received_at"], name="incident_received"),  # response-time reports
         ]
 
     def __str__(self) -> str:

@@ -112,7 +112,9 @@ class FloorConsumer(AsyncWebsocketConsumer):
 
     async def _send_snapshot(self) -> None:
         self.listener.buffering = True
-        snapshot = await database_sync_to_async(build_snapshot)(self.user, self.audiences)
+        # Read-only and self-contained: build it on the thread pool, so that 500 consoles reconnecting
+        # at once do not queue behind one another on Channels' single database thread.
+        snapshot = await database_sync_to_async(build_snapshot, thread_sensitive=False)(self.user, self.audiences)
         await self._send_json(snapshot)
         await self._activate(snapshot["seq"])
 

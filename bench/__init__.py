@@ -1,0 +1,11 @@
+"""Benchmarks of the whole path, each side by side with the machine's own limit in the same run.
+
+    python -m bench                      migrate, then every benchmark in turn (`make bench`)
+    python -m bench.fanout --help        commit -> every console, against a raw WebSocket server
+    python -m bench.memory --help        server memory with many consoles under a steady rate
+
+Each prints a table and writes JSON to `bench/results/<name>-<timestamp>.json`. They run on
+`DATABASE_URL` / `REDIS_URL` (a migrated database: `python -m bench` migrates it first) or, through
+`make bench`, on the embedded services. All traffic stays on 127.0.0.1 and every process a
+benchmark starts is stopped when it ends. See docs/performance.md for the figures.
+"""
