@@ -61,13 +61,91 @@ class Phase:
         }
 
 
-class Consoles:
+class ConsolePool:
+    """N authenticated `/ws/floor/` sockets in this process, driven by JSON commands on stdin.
+
+    A subclass says what it keeps of each frame (`record`) and how it answers a `wait` command
+    (`answer_wait`); connecting, the ready line, the command loop and closing are here, once."""
+
     def __init__(self, count: int) -> None:
         self.count = count
-        self.phases: dict[str, Phase] = {}
         self.sockets: list = []
         self.closed_early = 0
         self.errors: list[str] = []
+
+    def record(self, index: int, raw: str, received_at: float) -> None:  # pragma: no cover - overridden
+        pass
+
+    async def answer_wait(self, command: dict) -> dict:  # pragma: no cover - overridden
+        return {}
+
+    async def run_client(self, index: int, url: str, origin: str, cookie: str, gate: asyncio.Semaphore,
+                         connected: asyncio.Queue) -> None:
+        try:
+            async with gate:
+                ws = await connect(url, origin=origin, additional_headers=[("Cookie", cookie)], compression=None,
+                                   ping_interval=None, max_size=None, open_timeout=120, close_timeout=2,
+                                   max_queue=None)
+                first = await asyncio.wait_for(ws.recv(), 120)  # the snapshot (or the raw server's hello)
+                self.sockets.append(ws)
+                self.record(index, first, time.time())
+        except Exception as exc:  # reported in the ready line
+            await connected.put(f"{type(exc).__name__}: {exc}")
+            return
+        await connected.put(None)
+        try:
+            async for raw in ws:
+                self.record(index, raw, time.time())
+        except Exception:
+            pass
+        self.closed_early += 1
+
+    async def serve(self, args: argparse.Namespace) -> None:
+        """Connect every client, print the ready line, answer commands until `quit`, close."""
+        with open(args.cookies) as f:
+            cookies = json.load(f)
+        gate = asyncio.Semaphore(args.connect_concurrency)
+        connected: asyncio.Queue = asyncio.Queue()
+        started = time.monotonic()
+        tasks = [
+            asyncio.create_task(self.run_client(i, args.url, args.origin, cookies[i % len(cookies)], gate, connected))
+            for i in range(self.count)
+        ]
+        failed = 0
+        for _ in range(self.count):
+            error = await connected.get()
+            if error is not None:
+                failed += 1
+                if len(self.errors) < 5:
+                    self.errors.append(error)
+        print(json.dumps({"event": "ready", "connected": self.count - failed, "failed": failed,
+                          "errors": self.errors, "connect_seconds": round(time.monotonic() - started, 3)}), flush=True)
+
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=2**26)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            command = json.loads(line)
+            if command["cmd"] == "quit":
+                break
+            if command["cmd"] == "wait":
+                print(json.dumps(await self.answer_wait(command)), flush=True)
+        for ws in list(self.sockets):
+            try:
+                await ws.close()
+            except Exception:
+                pass
+        for task in tasks:
+            task.cancel()
+
+
+class Consoles(ConsolePool):
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.phases: dict[str, Phase] = {}
 
     def phase(self, name: str) -> Phase:
         phase = self.phases.get(name)
@@ -91,77 +169,21 @@ class Consoles:
             phase.out_of_order += 1
         phase.last[index] = number
 
-    async def run_client(self, index: int, url: str, origin: str, cookie: str, gate: asyncio.Semaphore,
-                         connected: asyncio.Queue) -> None:
-        try:
-            async with gate:
-                ws = await connect(url, origin=origin, additional_headers=[("Cookie", cookie)], compression=None,
-                                   ping_interval=None, max_size=None, open_timeout=120, close_timeout=2,
-                                   max_queue=None)
-                first = await asyncio.wait_for(ws.recv(), 120)
-                self.sockets.append(ws)
-                self.record(index, first, time.time())
-        except Exception as exc:  # reported in the ready line
-            await connected.put(f"{type(exc).__name__}: {exc}")
-            return
-        await connected.put(None)
-        try:
-            async for raw in ws:
-                self.record(index, raw, time.time())
-        except Exception:
-            pass
-        self.closed_early += 1
+    async def answer_wait(self, command: dict) -> dict:
+        name, expected = command["phase"], command["expected"]
+        waited_from = time.monotonic()
+        deadline = waited_from + command["timeout"]
+        phase = self.phase(name)
+        while min(phase.counts) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        summary = phase.summary(name, expected, time.monotonic() - waited_from)
+        summary["closed_early"] = self.closed_early
+        del self.phases[name]
+        return summary
 
 
 async def main(args: argparse.Namespace) -> None:
-    with open(args.cookies) as f:
-        cookies = json.load(f)
-    consoles = Consoles(args.count)
-    gate = asyncio.Semaphore(args.connect_concurrency)
-    connected: asyncio.Queue = asyncio.Queue()
-    started = time.monotonic()
-    tasks = [
-        asyncio.create_task(consoles.run_client(i, args.url, args.origin, cookies[i % len(cookies)], gate, connected))
-        for i in range(args.count)
-    ]
-    failed = 0
-    for _ in range(args.count):
-        error = await connected.get()
-        if error is not None:
-            failed += 1
-            if len(consoles.errors) < 5:
-                consoles.errors.append(error)
-    print(json.dumps({"event": "ready", "connected": args.count - failed, "failed": failed,
-                      "errors": consoles.errors, "connect_seconds": round(time.monotonic() - started, 3)}), flush=True)
-
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        command = json.loads(line)
-        if command["cmd"] == "quit":
-            break
-        if command["cmd"] == "wait":
-            name, expected = command["phase"], command["expected"]
-            waited_from = time.monotonic()
-            deadline = waited_from + command["timeout"]
-            phase = consoles.phase(name)
-            while min(phase.counts) < expected and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            summary = phase.summary(name, expected, time.monotonic() - waited_from)
-            summary["closed_early"] = consoles.closed_early
-            del consoles.phases[name]
-            print(json.dumps(summary), flush=True)
-    for ws in list(consoles.sockets):
-        try:
-            await ws.close()
-        except Exception:
-            pass
-    for task in tasks:
-        task.cancel()
+    await Consoles(args.count).serve(args)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -174,10 +196,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-if __name__ == "__main__":
+def run(main_coroutine, argv: list[str]) -> None:
+    """Run a clients process's `main` on uvloop when it is installed."""
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main(parse(sys.argv[1:])))
+        asyncio.run(main_coroutine(parse(argv)))
     else:
-        uvloop.run(main(parse(sys.argv[1:])))
+        uvloop.run(main_coroutine(parse(argv)))
+
+
+if __name__ == "__main__":
+    run(main, sys.argv[1:])

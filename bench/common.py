@@ -69,6 +69,8 @@ def child_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
             "DJANGO_DEBUG": "false",  # as in production: no query log, no debug pages
             "PSCC_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # As docker-compose.yml runs the web server: a connection pool per process.
+            "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true"),
         }
     )
     env.update(overrides or {})

@@ -28,6 +28,8 @@ BUILTIN_LAYOUTS = {"vesta-512": {"length": 512, "fields": VESTA_512}}
 
 # Spill/JSON name -> model field name.
 RENAMES = {"name": "ali_name", "state": "state_code"}
+# Every field an ALI record may carry, by its spill/JSON name or its model field name.
+ALI_KEYS = frozenset(VESTA_512) | frozenset(RENAMES.values())
 CLASSES_OF_SERVICE = {"RESD", "BUSN", "PAY", "WPH1", "WPH2", "VOIP", "WRLS0"}
 _NUMBER = re.compile(r"-?\d{1,4}(\.\d{1,8})?")
 
@@ -60,8 +62,14 @@ def normalise_ali(values: dict, *, prefix: str = "ali.") -> dict:
     """Validate ALI values (strings or numbers) into model field values; errors name the field."""
     out: dict = {}
     for key, value in values.items():
+        if key not in ALI_KEYS:
+            raise ServiceError(f"Unknown ALI field {key[:40]!r}.", field=f"{prefix}{key[:40]}")
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL refuses NUL in text
+            raise ServiceError(f"{key} contains a NUL character.", field=f"{prefix}{key}")
         if key in ("ani", "class_of_service"):
-            out[key] = (value or "").strip() if isinstance(value, str) or value is None else value
+            if not (isinstance(value, str) or value is None):
+                raise ServiceError(f"{key} must be text.", field=f"{prefix}{key}")
+            out[key] = (value or "").strip()
             continue
         field = RENAMES.get(key, key)
         if field in ("lat", "lon", "uncertainty_m", "confidence_pct"):

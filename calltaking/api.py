@@ -6,7 +6,7 @@ import hmac
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from calltaking.models import Call, SopPath
 from calltaking.selectors import call_as_dict, ringing_queue
 from pscc.api import IsFloorStaff
 from pscc.errors import NotFound
+from pscc.idempotency import idempotent_answer, request_fingerprint
 
 
 class HasCpeToken(BasePermission):
@@ -47,6 +48,11 @@ class CallIntakeSerializer(serializers.Serializer):
     pidf_lo = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=100_000)
 
 
+CALL_INTAKE_ANSWER = inline_serializer("CallIntakeAnswer", {
+    "id": serializers.IntegerField(), "cpe_call_id": serializers.CharField(), "line": serializers.CharField(),
+    "ani": serializers.CharField(allow_blank=True), "class_of_service": serializers.CharField(allow_blank=True)})
+
+
 class CallsView(APIView):
     """POST: a call rings in (CPE). GET: the calls on the floor, ringing queue first (staff)."""
 
@@ -60,19 +66,37 @@ class CallsView(APIView):
     def get_permissions(self):
         return [HasCpeToken()] if self.request.method == "POST" else [IsFloorStaff()]
 
+    @extend_schema(request=CallIntakeSerializer, responses={
+        201: CALL_INTAKE_ANSWER, 200: CALL_INTAKE_ANSWER,
+        400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT},
+        description="Idempotent on cpe_call_id: a retry answers the first answer (Idempotent-Replayed: true); "
+                    "a duplicate while the first is in flight 409; the same id for another call 422.")
     def post(self, request):
         data = CallIntakeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        call, created = services.call_receive(
-            cpe_call_id=v["cpe_call_id"], line=v["line"], ani=v.get("ani") or "",
-            class_of_service=v.get("class_of_service") or "", ali=v.get("ali"), ali_raw=v.get("ali_raw") or "",
-            ali_format=v.get("ali_format") or "", pidf_lo=v.get("pidf_lo") or "", received_at=v.get("received_at"),
-        )
-        body = {"id": call.pk, "cpe_call_id": call.cpe_call_id, "line": call.line.code, "ani": call.ani,
-                "class_of_service": call.class_of_service}
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+        def receive() -> tuple[int, dict]:
+            call, created = services.call_receive(
+                cpe_call_id=v["cpe_call_id"], line=v["line"], ani=v.get("ani") or "",
+                class_of_service=v.get("class_of_service") or "", ali=v.get("ali"), ali_raw=v.get("ali_raw") or "",
+                ali_format=v.get("ali_format") or "", pidf_lo=v.get("pidf_lo") or "", received_at=v.get("received_at"),
+            )
+            body = {"id": call.pk, "cpe_call_id": call.cpe_call_id, "line": call.line.code, "ani": call.ani,
+                    "class_of_service": call.class_of_service}
+            return (status.HTTP_201_CREATED if created else status.HTTP_200_OK), body
+
+        # The CPE's call id is the idempotency key: a retry answers the first answer, a duplicate still in
+        # flight answers 409 (pscc/idempotency.py). The CPE stamps each delivery with its own received_at, so
+        # a re-rung call differs only there: that field is not part of what makes it the same request.
+        same_call = {k: val for k, val in request.data.items() if k != "received_at"}
+        answer = idempotent_answer(scope="cpe", key=v["cpe_call_id"], key_field="cpe_call_id",
+                                   fingerprint=request_fingerprint(method="POST", path=request.path, data=same_call),
+                                   produce=receive)
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+
+    @extend_schema(responses=inline_serializer("RingingQueue", {
+        "ringing": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
         return Response({"ringing": [_full(c) for c in ringing_queue()]})
 
@@ -87,6 +111,8 @@ class CallEventsView(APIView):
     authentication_classes: list = []
     permission_classes = [HasCpeToken]
 
+    @extend_schema(request=CallEventSerializer, responses=inline_serializer("CallEventAnswer", {
+        "id": serializers.IntegerField(), "cpe_call_id": serializers.CharField(), "state": serializers.CharField()}))
     def post(self, request, cpe_call_id: str):
         data = CallEventSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -109,6 +135,8 @@ class _Action(APIView):
     permission_classes = [IsFloorStaff]
     serializer_class: type[serializers.Serializer] | None = None
 
+    # The serializer describes the request; every action answers the call's current state.
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         values = {}
         if self.serializer_class is not None:
@@ -213,6 +241,8 @@ class UseSupplementalView(_Action):
 class ChecklistStepCompleteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
     disposition = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    not_applicable = serializers.BooleanField(required=False, default=False,
+                                              help_text="Mark the step not applicable (say why in note).")
 
 
 class StepCompleteView(_Action):
@@ -244,6 +274,8 @@ class MisrouteView(APIView):
     serializer_class = MisrouteReportSerializer
     permission_classes = [IsFloorStaff]
 
+    @extend_schema(request=MisrouteReportSerializer, responses={201: inline_serializer("MisrouteReportAnswer", {
+        "id": serializers.IntegerField(), "state": serializers.CharField(), "sent_to": serializers.CharField(allow_blank=True)})})
     def post(self, request):
         data = MisrouteReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -262,10 +294,19 @@ class ManualAliLookupSerializer(serializers.Serializer):
     insufficient_information = serializers.BooleanField(default=False)
 
 
+MANUAL_ALI_ANSWER = inline_serializer("ManualAliLookupAnswer", {
+    "id": serializers.IntegerField(), "allowed": serializers.BooleanField(),
+    "refusal_reason": serializers.CharField(allow_blank=True), "result": serializers.JSONField(allow_null=True)})
+
+
 class ManualAliView(APIView):
     serializer_class = ManualAliLookupSerializer
     permission_classes = [IsFloorStaff]
 
+    @extend_schema(request=ManualAliLookupSerializer, responses={
+        201: MANUAL_ALI_ANSWER,
+        403: OpenApiResponse(OpenApiTypes.OBJECT, description="The lookup refused by the SOP's conditions (the "
+                                                               "lookup's fields, allowed false), or not floor staff.")})
     def post(self, request):
         data = ManualAliLookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)

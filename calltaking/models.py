@@ -8,6 +8,7 @@ conditional update, and the sweeper re-enqueues anything due or stuck.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 import pghistory
 from django.db import models
 from django.utils import timezone
@@ -135,7 +136,13 @@ class Call(AliFields):
         ordering = ["ringing_at", "id"]
         indexes = [
             models.Index(fields=["state", "ringing_at"], name="call_queue"),
-            models.Index(fields=["ringing_at"], name="call_ringing_at"),  # compliance windows and reports
+            # Abandoned calls not yet processed stay on the floor (`floor_calls`): a handful among
+            # a decade's abandoned calls, found without reading the others.
+            models.Index(fields=["ringing_at"], name="call_abandoned_unprocessed",
+                         condition=models.Q(state="abandoned", sop_path="")),
+            # Compliance windows and reports: a year of calls read from this index alone (no heap fetches).
+            models.Index(fields=["ringing_at"], name="call_answer_time",
+                         include=["line", "answered_at", "abandoned_at"]),
         ]
 
     def __str__(self) -> str:
@@ -344,3 +351,26 @@ class ManualAliLookup(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+# --- Daily roll-up of answer times (calltaking/rollup.py) ----------------------------------------
+class AnswerTimeDay(models.Model):
+    """One complete local day of 911 calls (by ringing time) rolled up; its buckets are in AnswerTimeBucket."""
+
+    day = models.DateField(primary_key=True)
+    answered = models.PositiveIntegerField()
+    abandoned = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+
+class AnswerTimeBucket(models.Model):
+    """Answered 911 calls of a day whose answer time is in (second - 1, second] seconds, with the exact
+    answer times (microseconds, sorted) for exact percentiles."""
+
+    day = models.DateField()
+    second = models.IntegerField(help_text="ceil(answer time in seconds)")
+    calls = models.PositiveIntegerField()
+    micros = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "second"], include=["calls"], name="answer_bucket_day_second")]

@@ -1,6 +1,8 @@
 """What `calltaking` plugs into the center: lines and calls on the floor snapshot, the console
 panel, the sweeper of due/stuck work, the quarterly misroute purge, and the demo lines."""
 
+from django.conf import settings
+
 from calltaking.models import Line
 from pscc.celery import register_periodic
 from pscc.console import ConsolePanel, register_console_panel
@@ -28,12 +30,12 @@ def _lines_snapshot(user, audiences):
 
 
 def _calls_snapshot(user, audiences):
-    from calltaking.selectors import call_as_dict, floor_calls
+    from calltaking.selectors import floor_calls_board
     from pscc.journal import FLOOR
 
     if FLOOR not in audiences:
         return {}
-    return {str(call.pk): call_as_dict(call) for call in floor_calls().select_related("incident__call_type")}
+    return floor_calls_board()
 
 
 def _sweep() -> int:
@@ -48,6 +50,9 @@ register_demo_loader(40, "lines", load_lines)
 register_sweeper("calltaking", _sweep)
 # "This file can be purged quarterly" (SOP §V): the purge runs daily and deletes what is past retention.
 register_periodic("calltaking-misroute-purge", "calltaking.misroute_reports_purge", 24 * 3600)
+# The daily answer-time roll-up (calltaking/rollup.py): the last few complete days, every run.
+register_periodic("calltaking-answer-time-rollup", "calltaking.answer_time_rollup", settings.PSCC_ROLLUP_SECONDS)
+import calltaking.rollup  # noqa: E402,F401  (registers the roll-up for manage.py rollup_rebuild)
 register_console_panel(ConsolePanel(name="calltaking", template="calltaking/panel.html", order=10,
                                     scripts=("js/calltaking.js",)))
 

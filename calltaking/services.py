@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,8 +23,8 @@ from calltaking.models import (
     AliRecord, Call, CallbackAttempt, CallState, ClassOfService, Job, Line, ManualAliLookup,
     MisrouteReport, Rebid, SubscriberSearch, SupplementalLocation, Transfer,
 )
-from calltaking.selectors import call_as_dict, records_by_phone
-from pscc.errors import Conflict, Forbidden, NotFound, ServiceError
+from calltaking.selectors import NO_RELATED_ROWS, call_as_dict, records_by_phone
+from pscc.errors import Conflict, Forbidden, NotFound, ServiceError, ServiceUnavailable
 from pscc.journal import FLOOR, SUPERVISORS, journal_append
 from pscc.supervision import alert_raise
 
@@ -44,10 +46,16 @@ def _user(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
-def call_journal(call: Call, *, kind: str = "call.updated", actor=None, extra: dict | None = None) -> None:
-    """Append the call's full current state for the floor (consoles upsert by id)."""
-    call = Call.objects.select_related("line", "answered_by", "incident__call_type").get(pk=call.pk)
-    payload = call_as_dict(call)
+def call_journal(call: Call, *, kind: str = "call.updated", actor=None, extra: dict | None = None,
+                 related: dict[str, list] | None = None) -> None:
+    """Append the call's full current state for the floor (consoles upsert by id).
+
+    The call is read back with everything the floor shows, unless the caller hands over `related`:
+    the call's related rows, complete, because it has just created them (intake, where re-reading a
+    call made a moment ago was two thirds of the cost of a ringing call)."""
+    if related is None:
+        call = Call.objects.select_related("line", "answered_by", "incident__call_type").get(pk=call.pk)
+    payload = call_as_dict(call, related=related)
     if extra:
         payload.update(extra)
     journal_append(kind=kind, payload=payload, actor=actor, entity=f"call:{call.pk}", audience=[FLOOR])
@@ -133,10 +141,14 @@ def call_receive(
     if line_row.kind == Line.Kind.EMERGENCY and not class_of_service:
         raise ServiceError("A 911 call carries a class of service.", field="class_of_service")
     if isinstance(received_at, str):
-        parsed = parse_datetime(received_at.replace("Z", "+00:00"))
+        try:
+            parsed = parse_datetime(received_at.replace("Z", "+00:00"))
+            # In UTC: PostgreSQL cannot store every offset Python parses (-23:59).
+            received_at = parsed.astimezone(dt_timezone.utc) if parsed and timezone.is_aware(parsed) else parsed
+        except (ValueError, OverflowError):  # well formed but not a real time (month 13, year 10000 in UTC)
+            parsed = None
         if parsed is None:
             raise ServiceError("received_at is not an ISO 8601 time.", field="received_at")
-        received_at = parsed
     ringing_at = timezone.now()  # our clock decides the answer time; the CPE's is kept in the ALI record
     try:
         with transaction.atomic():
@@ -144,11 +156,13 @@ def call_receive(
                 cpe_call_id=cpe_call_id, line=line_row, ani=ani, class_of_service=class_of_service,
                 ali_raw=raw, ali_format=ali_format if raw else "", ringing_at=ringing_at, **values,
             )
+            ali_records = []
             if values:
-                AliRecord.objects.create(call=call, source=AliRecord.Source.PIDF if pidf_lo and not ali and not raw
-                                         else AliRecord.Source.INTAKE, raw=raw or pidf_lo,
-                                         received_at=received_at or ringing_at, **values)
-            call_journal(call, kind="call.ringing")
+                ali_records.append(AliRecord.objects.create(
+                    call=call, source=AliRecord.Source.PIDF if pidf_lo and not ali and not raw else AliRecord.Source.INTAKE,
+                    raw=raw or pidf_lo, received_at=received_at or ringing_at, **values))
+            # A call that has just rung in has no other related rows yet: no need to read it back.
+            call_journal(call, kind="call.ringing", related={**NO_RELATED_ROWS, "ali_records": ali_records})
     except IntegrityError:
         # The same call delivered twice at once: the other delivery created it.
         existing = Call.objects.filter(cpe_call_id=cpe_call_id).first()
@@ -270,6 +284,9 @@ def call_release(*, call_id: int, actor) -> Call:
         call.state, call.released_at, call.next_line_check_at = CallState.RELEASED, timezone.now(), None
         call.save(update_fields=["state", "released_at", "next_line_check_at"])
         _narrate(call, f"Line released by {actor_label(actor)}.", actor=actor)
+        from calltaking.sop import step_skip_by_key
+
+        step_skip_by_key(call, "line_check", actor=actor, note="line released")
         call_journal(call, kind="call.released", actor=actor)
     return call
 
@@ -340,8 +357,29 @@ def call_verify_location(*, call_id: int, actor, confirmed: bool, corrected_loca
         from calltaking.sop import step_done_by_key
 
         step_done_by_key(call, "verify_location", actor=actor, note=text)
+        if call.class_of_service == ClassOfService.VOIP:
+            # The registered address of a nomadic VoIP line may be stale: this is its verification.
+            step_done_by_key(call, "verify_voip", actor=actor,
+                             note="registered address confirmed" if confirmed
+                             else f"registered address stale; caller is at {call.verified_location_text}")
+        _incident_location_verified(call, actor=actor, confirmed=confirmed)
         call_journal(call, actor=actor)
     return call
+
+
+def _incident_location_verified(call: Call, *, actor, confirmed: bool) -> None:
+    """An open event of this call takes the verified location (a correction replaces the ALI's
+    address there; the ALI itself is kept as delivered on the call)."""
+    from incidents.services import incident_update
+
+    incident = call.incident
+    if incident is None or incident.status == "closed":
+        return
+    if confirmed:
+        incident_update(incident=incident, actor=actor, location_verified=True)
+    else:
+        incident_update(incident=incident, actor=actor, location_text=call.verified_location_text, lat=None, lon=None,
+                        uncertainty_m=None, location_verified=True)
 
 
 def call_tty_attempt(*, call_id: int, actor, responded: bool) -> Call:
@@ -760,6 +798,42 @@ def misroute_reports_purge() -> int:
     return deleted
 
 
+def _ali_database_result(phone_number: str) -> tuple[dict, ServiceError | None]:
+    """Ask the ALI database provider. Returns the result to store (and answer), and the error to
+    raise after the lookup is audited when the provider failed or refused the number."""
+    from calltaking.providers import ali as ali_provider
+    from calltaking.providers.base import AdapterError
+
+    reference = f"pscc-manual-ali-{uuid.uuid4().hex[:16]}"
+    base = {"ani": phone_number, "source": "ali_database", "reference": reference}
+    try:
+        record = ali_provider.database_query(number=phone_number, reference=reference)
+    except AdapterError as exc:
+        if exc.status == 400:
+            return ({**base, "found": False, "error": str(exc)[:300]},
+                    ServiceError(f"The ALI database refused the number {phone_number} ({exc.message}). Check the "
+                                 f"number the caller gave (7 or 10 digits).", field="phone_number"))
+        return ({**base, "found": False, "error": str(exc)[:300]},
+                ServiceUnavailable(f"The ALI database could not be queried: {exc.message}. Nothing was found; try "
+                                   f"the lookup again, and if it keeps failing call the ALI database provider's "
+                                   f"24x7 line and tell the shift supervisor.", code="ali_database_unavailable"))
+    queried_at = timezone.now().isoformat()
+    if record is None:
+        return {**base, "found": False, "queried_at": queried_at}, None
+    try:
+        fields = ali_parsing.normalise_ali({k: v for k, v in record.ali.items()
+                                            if k in ali_parsing.RENAMES or k in Call.ALI_FIELDS}, prefix="ali_database.")
+    except ServiceError as exc:
+        return ({**base, "found": False, "error": f"ALI database: unusable record ({exc.message})"[:300]},
+                ServiceUnavailable(f"The ALI database answered an unusable record ({exc.message}). Call the ALI "
+                                   f"database provider's 24x7 line.", code="ali_database_unavailable"))
+    ali = {f: fields.get(f, None if f in ("lat", "lon", "uncertainty_m", "confidence_pct") else "")
+           for f in Call.ALI_FIELDS}
+    return {**base, "found": True, "ani": record.ani, "class_of_service": record.class_of_service,
+            "address_text": AliRecord(**{k: v for k, v in ali.items()}).address_text(), "ali": ali,
+            "received_at": queried_at, "queried_at": queried_at, "provider_queried_at": record.queried_at}, None
+
+
 MANUAL_ALI_CONDITIONS = ("requesting_emergency_aid", "caller_gave_number", "emergency_exists",
                          "insufficient_information")
 
@@ -768,7 +842,9 @@ def manual_ali_lookup(*, actor, phone_number: str, line_code: str = "", call_id:
                       requesting_emergency_aid: bool = False, caller_gave_number: bool = False,
                       emergency_exists: bool = False, insufficient_information: bool = False) -> ManualAliLookup:
     """SOP §VI: ANI/ALI for a caller on a seven-digit (administrative) line, only when all four
-    conditions are affirmed. Every request is audited, the refusals too."""
+    conditions are affirmed; then, and only then, the ALI database provider is queried. Every
+    request is audited — refusals, lookups and failed lookups alike. A provider failure raises
+    ServiceUnavailable (503) and a number it refuses ServiceError on `phone_number`, after the audit."""
     phone_number = (phone_number or "").strip()
     if not ANI.fullmatch(phone_number):
         raise ServiceError("The caller's telephone number must be 7-16 digits.", field="phone_number")
@@ -788,13 +864,10 @@ def manual_ali_lookup(*, actor, phone_number: str, line_code: str = "", call_id:
     elif not all(conditions.values()):
         missing = [name for name, ok in conditions.items() if not ok]
         refusal = "Not all four conditions of SOP §VI are affirmed: " + ", ".join(missing) + "."
-    result = None
+    result, failure = None, None
     if not refusal:
-        # The ALI the center received for this number most recently (the record this PSAP may use).
-        record = (AliRecord.objects.filter(call__ani=phone_number).order_by("-received_at", "-id").first())
-        result = ({"found": True, "ani": phone_number, "address_text": record.address_text(),
-                   "ali": {f: getattr(record, f) for f in Call.ALI_FIELDS}, "received_at": record.received_at.isoformat()}
-                  if record else {"found": False, "ani": phone_number})
+        # Only now, with all four conditions affirmed, is the ALI database asked (no lock held).
+        result, failure = _ali_database_result(phone_number)
     with transaction.atomic():
         lookup = ManualAliLookup.objects.create(
             line=line, call=call, phone_number=phone_number, allowed=not refusal, refusal_reason=refusal,
@@ -802,9 +875,14 @@ def manual_ali_lookup(*, actor, phone_number: str, line_code: str = "", call_id:
         )
         if lookup.allowed:
             _audit(actor, "manual_ali_lookup", f"phone:{phone_number}", "SOP §VI manual ALI lookup",
-                   {"lookup": lookup.pk, "found": bool(result and result.get("found"))})
+                   {"lookup": lookup.pk, "found": bool(result and result.get("found")),
+                    **({"error": result["error"]} if result and result.get("error") else {})})
         journal_append(kind="call.manual_ali_lookup",
                        payload={"lookup": lookup.pk, "allowed": lookup.allowed, "refusal_reason": refusal,
-                                "phone_number": phone_number, "by": actor_label(actor), **conditions},
+                                "phone_number": phone_number, "by": actor_label(actor), **conditions,
+                                "found": bool(result and result.get("found")),
+                                "error": (result or {}).get("error", "")},
                        actor=actor, entity=f"manual_ali:{lookup.pk}", audience=[SUPERVISORS])
+    if failure is not None:  # audited above; the telecommunicator is told what to do instead
+        raise failure
     return lookup

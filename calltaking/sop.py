@@ -26,12 +26,18 @@ from pscc.journal import SUPERVISORS, journal_append
 from pscc.supervision import alert_raise
 
 DURESS_CODES = ("911W", "911S")
+CLOSE_KEYS = ("close", "close_log")
 
 
 # --- steps -----------------------------------------------------------------------------------------
 def step_add(call: Call, *, code: str, key: str, text: str, state: str = ChecklistStep.State.OPEN,
              by_system: bool = False, note: str = "") -> ChecklistStep:
     order = (call.checklist.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+    closing = call.checklist.filter(key__in=CLOSE_KEYS, state=ChecklistStep.State.OPEN).order_by("order").first()
+    if closing is not None and key not in CLOSE_KEYS:
+        # A step that comes up later (a callback's outcome, a failed search) goes before the close.
+        order, closing.order = closing.order, order
+        closing.save(update_fields=["order"])
     step = ChecklistStep.objects.create(call=call, incident_id=call.incident_id, code=code, key=key, text=text[:400],
                                         order=order, state=ChecklistStep.State.OPEN, by_system=by_system)
     if state != ChecklistStep.State.OPEN:
@@ -56,6 +62,14 @@ def step_done_by_key(call: Call, key: str, *, actor=None, note: str = "") -> Che
     if step is not None:
         _step_finish(call, step, actor=actor, note=note)
     return step
+
+
+def step_skip_by_key(call: Call, key: str, *, actor=None, note: str = "") -> int:
+    """Every open step of this kind becomes not applicable (with why); returns how many."""
+    steps = list(call.checklist.filter(key=key, state=ChecklistStep.State.OPEN).order_by("order"))
+    for step in steps:
+        _step_finish(call, step, actor=actor, state=ChecklistStep.State.SKIPPED, note=note)
+    return len(steps)
 
 
 # --- the paths -------------------------------------------------------------------------------------
@@ -238,6 +252,16 @@ def _duress(call: Call, *, actor, phase: str) -> None:
     step_add(call, code=f"{prefix}.{sub}.a", key="cfs",
              text=f"{incident.call_type.code} event created, priority 1 ({incident.number})", state=ChecklistStep.State.DONE,
              by_system=True)
+    if prefix == "III":
+        # SOP III.2.b: the home or other address of the caller. A landline's (or VoIP's registered)
+        # ALI address is one; for a wireless caller it comes from the WSP search or our records.
+        address = call.verified_location_text or call.address_text()
+        if not call.is_wireless and address:
+            step_add(call, code="III.2.b", key="caller_address", text="Determine the home or other address of the caller",
+                     state=ChecklistStep.State.DONE, by_system=True, note=f"ALI address: {address}")
+        else:
+            step_add(call, code="III.2.b", key="caller_address",
+                     text="Attempt to determine the home or other address of the caller (WSP search, our records)")
     # Notify the patrol shift supervisor with the assessment (journal to the supervisors + narrative).
     journal_append(kind="call.duress_notice",
                    payload={"call": call.pk, "incident": incident.number, "ani": call.ani,
@@ -252,14 +276,16 @@ def _duress(call: Call, *, actor, phase: str) -> None:
     step_add(call, code=f"{prefix}.2.{'e' if phase == 'IV' else 'c'}", key="notify_supervisor",
              text="Patrol shift supervisor notified with the assessment of the duress heard",
              state=ChecklistStep.State.DONE, by_system=True, note=call.duress_assessment[:200])
-    if call.is_wireless and call.callback_possible:
+    searching = call.is_wireless and call.callback_possible
+    phase2_fix = call.class_of_service == ClassOfService.WPH2 and call.lat is not None
+    if searching:
         step_add(call, code=f"{prefix}.2.{'h' if phase == 'IV' else 'd'}", key="wsp_search",
                  text=f"Wireless Service Provider subscriber search ({call.carrier or 'carrier unknown'})", by_system=True)
         subscriber_search_start(call)
     elif call.is_wireless:
         step_add(call, code=f"{prefix}.2.d", key="wsp_search", text="Wireless Service Provider subscriber search",
                  state=ChecklistStep.State.SKIPPED, by_system=True, note="Phase 0: no subscriber number to search")
-    if call.class_of_service == ClassOfService.WPH2 and call.lat is not None:
+    if phase2_fix:
         beat = incident.beat.code if incident.beat_id else "the beat"
         _dispatch_beat(call, actor=actor, text=(f"Dispatch the beat officer ({beat}) to check the vicinity of "
                                                 f"{call.lat:.6f}, {call.lon:.6f} ± {call.uncertainty_m or '?'} m"))
@@ -281,15 +307,29 @@ def _duress(call: Call, *, actor, phase: str) -> None:
              text="Update responding units with every address found", by_system=True)
     for address in addresses:
         _address_for_units(call, address, "our records")
+    if addresses:
+        step_done_by_key(call, "caller_address", note=f"our records: {'; '.join(addresses)}"[:500])
+    if not searching:
+        step_done_by_key(call, "update_units", note=f"no subscriber search; {len(addresses)} addresses from our records")
+    if not phase2_fix:
+        # SOP III.2.e: police units to the address — the ALI's for a fixed line, else the WSP's or our records'.
+        fixed = "" if call.is_wireless else (call.verified_location_text or call.address_text())
+        if fixed:
+            _dispatch_beat(call, actor=actor, text=f"Dispatch police units to the address: {fixed}",
+                           code=f"{prefix}.2.e", key="dispatch_units")
+        else:
+            step_add(call, code=f"{prefix}.2.e", key="dispatch_units",
+                     text="Dispatch police units to the address the WSP provides, or locations found in our records")
     _jurisdiction_step(call, f"{prefix}.2.{'k' if phase == 'IV' else 'h'}")
     step_add(call, code=f"{prefix}.2.{'l' if phase == 'IV' else 'i'}", key="close",
              text="Document all action taken in the remarks and close the event")
 
 
-def _dispatch_beat(call: Call, *, actor, text: str) -> None:
-    """SOP IV.2.f: dispatch the recommended patrol unit (the beat's, by zone and distance) to the
-    Phase 2 vicinity when incidents offers dispatch; otherwise the step stays as the recommendation."""
-    step = step_add(call, code="IV.2.f", key="dispatch_beat", text=text)
+def _dispatch_beat(call: Call, *, actor, text: str, code: str = "IV.2.f", key: str = "dispatch_beat") -> None:
+    """SOP IV.2.f (and III.2.e for a fixed address): dispatch the recommended patrol unit (the
+    beat's, by zone and distance) when incidents offers dispatch; otherwise the step stays open as
+    the recommendation, for the telecommunicator to complete."""
+    step = step_add(call, code=code, key=key, text=text)
     try:
         from incidents.recommend import recommend_units
         from incidents.services import incident_dispatch
@@ -330,6 +370,7 @@ def callback_concluded(call: Call, attempt: CallbackAttempt, *, contact: bool) -
     if contact:
         CallbackAttempt.objects.filter(call=call, state=Job.State.DUE).update(state=Job.State.CANCELLED)
         step_done_by_key(call, "callback", note=f"contact on attempt {attempt.attempt_number}")
+        step_skip_by_key(call, "voicemail", note=f"contact made on callback attempt {attempt.attempt_number}")
         if call.sop_path == SopPath.LANDLINE_HANGUP:
             step_add(call, code="II.5", key="decide_cfs",
                      text="Contact made: decide whether a call for service needs to be created")
@@ -367,6 +408,7 @@ def subscriber_search_concluded(call: Call, search: SubscriberSearch) -> None:
         address = ", ".join(p for p in (sub.get("street"), sub.get("city"), sub.get("state"), sub.get("zip")) if p)
         _narrate(call, f"WSP subscriber search: {sub.get('name', '?')} ({sub.get('account_type', '?')}), {address}.")
         step_done_by_key(call, "wsp_search", note=f"{sub.get('name', '?')}, {address}")
+        step_done_by_key(call, "caller_address", note=f"WSP subscriber address: {address}")
         _address_for_units(call, address, "the WSP subscriber search")
     else:
         _narrate(call, f"WSP subscriber search: no subscriber found for {search.ani}.")
@@ -388,9 +430,11 @@ def supplemental_concluded(call: Call, loc: SupplementalLocation) -> None:
 
 
 # --- completing steps and closing --------------------------------------------------------------------
-def checklist_step_complete(*, step_id: int, actor, note: str = "", disposition: str = "") -> ChecklistStep:
-    """A person completes a step (one key on the console); recorded in the narrative with who and
-    when. The close steps close the event (a business misdial with the LOG disposition)."""
+def checklist_step_complete(*, step_id: int, actor, note: str = "", disposition: str = "",
+                            not_applicable: bool = False) -> ChecklistStep:
+    """A person completes a step (one key on the console), or marks it not applicable saying why;
+    recorded in the narrative with who and when. The close steps close the event (a business
+    misdial with the LOG disposition), and only once every other step is done or not applicable."""
     from incidents.services import incident_close
 
     with transaction.atomic():
@@ -406,14 +450,26 @@ def checklist_step_complete(*, step_id: int, actor, note: str = "", disposition:
                     "supplemental": call.supplemental_locations}.get(step.key)
             if busy is not None and busy.filter(state__in=[Job.State.DUE, Job.State.RUNNING]).exists():
                 raise Conflict("The system is still working on this step.", field="step", code="in_progress")
-        if step.key in ("close", "close_log"):
+        if not_applicable:
+            if step.key in CLOSE_KEYS or step.by_system:
+                raise ServiceError("Only a step a person does can be marked not applicable.", field="not_applicable")
+            if not (note or "").strip():
+                raise ServiceError("Say why the step is not applicable.", field="note")
+        if step.key in CLOSE_KEYS:
             if call.incident_id is None:
                 raise ServiceError("There is no event to close.", field="step")
             disposition = "LOG" if step.key == "close_log" else (disposition or "").strip()
             if not disposition:
                 raise ServiceError("A disposition is required to close the event.", field="disposition")
-        _step_finish(call, step, actor=actor, note=note)
-        if step.key in ("close", "close_log"):
+            still_open = list(call.checklist.filter(state=ChecklistStep.State.OPEN).exclude(pk=step.pk)
+                              .order_by("order").values_list("code", "text"))
+            if still_open:
+                listed = "; ".join(f"{code} {text}" for code, text in still_open)
+                raise Conflict(f"Complete these steps (or mark them not applicable) before closing: {listed}"[:500],
+                               field="step", code="steps_open")
+        _step_finish(call, step, actor=actor, note=note,
+                     state=ChecklistStep.State.SKIPPED if not_applicable else ChecklistStep.State.DONE)
+        if step.key in CLOSE_KEYS:
             call.refresh_from_db()
             CallbackAttempt.objects.filter(call=call, state=Job.State.DUE).update(state=Job.State.CANCELLED)
             call.next_line_check_at = None
@@ -444,6 +500,7 @@ def line_checks_due() -> int:
                 call.next_line_check_at = None
                 call.save(update_fields=["next_line_check_at"])
                 _narrate(call, "Officer on scene: periodic line checks end (SOP II.2).")
+                step_skip_by_key(call, "line_check", note="officer on scene before this check was made")
                 call_journal(call)
                 continue
             step_add(call, code="II.2", key="line_check", text="Line check: listen on the open line for activity")

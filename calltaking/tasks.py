@@ -45,3 +45,13 @@ def misroute_reports_purge() -> int:
 @shared_task(name="calltaking.line_checks", **COMMON)
 def line_checks() -> int:
     return sop.line_checks_due()
+
+
+@shared_task(name="calltaking.answer_time_rollup", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             soft_time_limit=600, time_limit=660)
+def answer_time_rollup() -> dict:
+    """Recompute the last few complete local days of the answer-time roll-up (idempotent)."""
+    from calltaking.rollup import NAME
+    from pscc.rollup import rollup_recent_recompute
+
+    return rollup_recent_recompute(name=NAME)

@@ -257,7 +257,13 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "priority"], name="incident_open_board", condition=~models.Q(status="closed")),
             models.Index(fields=["-created_at"], name="incident_created"),
-            models.Index(fields=["received_at"], name="incident_received"),  # response-time reports
+            # Response-time reports read a year of incidents from this index alone (no heap fetches).
+            models.Index(fields=["received_at"], name="incident_received_report",
+                         include=["call_type", "priority", "first_dispatched_at", "first_en_route_at",
+                                  "first_on_scene_at"]),
+            # Premise history (selectors.premise_history): the newest incidents at an address.
+            models.Index(models.functions.Upper("location_text"), models.F("created_at").desc(),
+                         name="incident_location_history"),
         ]
 
     def __str__(self) -> str:
@@ -326,3 +332,29 @@ class AdditionalCaller(models.Model):
     call_reference = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+
+# --- Daily roll-up of response times (incidents/rollup.py) ---------------------------------------
+class ResponseTimeDay(models.Model):
+    """One complete local day of incidents (by received time) rolled up into ResponseTimeGroup rows."""
+
+    day = models.DateField(primary_key=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+
+class ResponseTimeGroup(models.Model):
+    """Incidents of a day per call type and priority, with each interval from receipt for exact
+    percentiles and goals: microseconds, sorted, packed as big-endian 8-byte integers (`int8send`;
+    an incident that never reached a step is not in that step's values). Packed rather than bigint[]
+    so a year's values concatenate in SQL and load in one piece (numpy.frombuffer)."""
+
+    day = models.DateField()
+    call_type = models.ForeignKey(CallType, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    priority = models.PositiveSmallIntegerField()
+    incidents = models.PositiveIntegerField()
+    dispatched_us = models.BinaryField()
+    en_route_us = models.BinaryField()
+    on_scene_us = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "call_type", "priority"], name="response_group_day")]

@@ -8,8 +8,12 @@ with the read_caller_data scope, and without it they are also withheld from the 
 
 from __future__ import annotations
 
+from datetime import timezone as dt_timezone
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -168,6 +172,24 @@ class PartnerIncidentDetailSerializer(PartnerIncidentSerializer):
 
 
 # --- Views ---------------------------------------------------------------------------------------
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 in UTC: PostgreSQL cannot compare with every offset Python parses (+18:43), and a time
+    that leaves the calendar in UTC (year 0) is simply invalid."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(dt_timezone.utc)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UtcIsoDateTimeField
+
+
 class PartnerIncidentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=IncidentStatus.choices)
     open = django_filters.BooleanFilter(method="filter_open", help_text="true: only incidents not closed; "
@@ -175,9 +197,9 @@ class PartnerIncidentFilter(django_filters.FilterSet):
     call_type = django_filters.CharFilter(field_name="call_type__code", lookup_expr="iexact",
                                           help_text="Call type code, e.g. STRFIRE or 911W.")
     priority = django_filters.NumberFilter(field_name="priority")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte",
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte",
                                                       help_text="ISO 8601 date-time with offset.")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Incident

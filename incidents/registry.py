@@ -3,7 +3,7 @@ the response-goal sweeper, console panels and demo loaders."""
 
 from incidents.calltypes import load_call_types
 from incidents.demo import load_geography
-from incidents.selectors import active_hazards, incident_as_dict, open_incidents
+from incidents.selectors import open_incidents_board
 from pscc.console import ConsolePanel, register_console_panel
 from pscc.demo import register_demo_loader
 from pscc.floor import register_snapshot_provider
@@ -14,12 +14,9 @@ from units.services import register_status_listener
 def _incidents_snapshot(user, audiences):
     from pscc.journal import FLOOR
 
-    incidents = open_incidents()
-    if FLOOR not in audiences:
-        codes = [a.split(":", 1)[1] for a in audiences if a.startswith("agency:")]
-        incidents = incidents.filter(assignments__unit__agency__code__in=codes).distinct()
-    hazards = active_hazards()
-    return {i.number: incident_as_dict(i, hazards=hazards) for i in incidents}
+    if FLOOR in audiences:
+        return open_incidents_board()
+    return open_incidents_board(agency_codes=[a.split(":", 1)[1] for a in audiences if a.startswith("agency:")])
 
 
 def _unit_status_listener(**kwargs):

@@ -21,15 +21,52 @@ def _haversine_m(lat1, lon1, lat2, lon2) -> float:
     return haversine_m(lat1, lon1, lat2, lon2)
 
 
+def _assignments() -> QuerySet[Assignment]:
+    return Assignment.objects.select_related("unit").order_by("dispatched_at", "id")
+
+
+def _additional_callers() -> QuerySet[AdditionalCaller]:
+    return AdditionalCaller.objects.order_by("at", "id")
+
+
 def incident_queryset() -> QuerySet[Incident]:
     return Incident.objects.select_related("call_type", "beat", "esz", "jurisdiction_agency", "related_to").prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("dispatched_at", "id")),
-        Prefetch("additional_callers", queryset=AdditionalCaller.objects.order_by("at", "id")),
+        Prefetch("assignments", queryset=_assignments()),
+        Prefetch("additional_callers", queryset=_additional_callers()),
     )
 
 
 def open_incidents() -> QuerySet[Incident]:
     return incident_queryset().exclude(status=IncidentStatus.CLOSED).order_by("priority", "created_at")
+
+
+def open_incidents_board(*, agency_codes: list[str] | None = None) -> dict[str, dict]:
+    """The open incidents as the board shows them, by number: `incident_as_dict` of each, built in a
+    constant number of queries (the incidents, their assignments, their additional callers, the
+    active hazards) however many are open. `agency_codes`: only incidents with a unit of one of
+    these agencies assigned (a partner's view).
+
+    The relations are prefetched into plain lists (`to_attr`): a prefetch into the related manager
+    makes Django clone a filtered queryset per incident and relation, which was most of the board's
+    time. The polygons of the beat and the zone are not read (the dict needs only their codes)."""
+    incidents = (
+        Incident.objects.select_related("call_type", "beat", "esz", "jurisdiction_agency", "related_to")
+        .defer("beat__polygon", "esz__polygon")
+        .prefetch_related(
+            Prefetch("assignments", queryset=_assignments(), to_attr="board_assignments"),
+            Prefetch("additional_callers", queryset=_additional_callers(), to_attr="board_additional_callers"),
+        )
+        .exclude(status=IncidentStatus.CLOSED)
+        .order_by("priority", "created_at")
+    )
+    if agency_codes is not None:
+        incidents = incidents.filter(assignments__unit__agency__code__in=agency_codes).distinct()
+    hazards = active_hazards()
+    return {
+        i.number: _incident_dict(i, assignments=i.board_assignments, additional_callers=i.board_additional_callers,
+                                 hazards=hazards)
+        for i in incidents
+    }
 
 
 def incident_list(*, status: str | None = None, include_closed: bool = False) -> QuerySet[Incident]:
@@ -39,6 +76,23 @@ def incident_list(*, status: str | None = None, include_closed: bool = False) ->
     elif not include_closed:
         qs = qs.exclude(status=IncidentStatus.CLOSED)
     return qs
+
+
+def premise_history(location_text: str, *, limit: int = 20) -> list[dict]:
+    """Prior incidents at an address, newest first: what the center has been called to there before.
+
+    Matches the incident's location text whole, ignoring case (the console sends the verified
+    address line as the geocoder wrote it)."""
+    text = (location_text or "").strip()
+    if not text:
+        return []
+    incidents = (Incident.objects.filter(location_text__iexact=text).select_related("call_type")
+                 .order_by("-created_at")[:limit])
+    return [
+        {"number": i.number, "call_type": i.call_type.code, "priority": i.priority, "status": i.status,
+         "disposition": i.disposition, "created_at": _iso(i.created_at), "callback_number": i.callback_number}
+        for i in incidents
+    ]
 
 
 def active_hazards(now=None) -> list[PremiseHazard]:
@@ -148,6 +202,12 @@ def response_times(incident: Incident) -> dict:
 
 def incident_as_dict(incident: Incident, *, hazards: list[PremiseHazard] | None = None) -> dict:
     """The full current state of an incident as the floor sees it (events carry this whole)."""
+    return _incident_dict(incident, assignments=incident.assignments.all(),
+                          additional_callers=incident.additional_callers.all(), hazards=hazards)
+
+
+def _incident_dict(incident: Incident, *, assignments, additional_callers,
+                   hazards: list[PremiseHazard] | None) -> dict:
     return {
         "number": incident.number,
         "call_type": incident.call_type.code,
@@ -186,13 +246,13 @@ def incident_as_dict(incident: Incident, *, hazards: list[PremiseHazard] | None 
         "additional_callers": [
             {"id": c.pk, "name": c.name, "callback_number": c.callback_number, "location_text": c.location_text,
              "at": c.at.isoformat()}
-            for c in incident.additional_callers.all()
+            for c in additional_callers
         ],
         "units": [
             {"call_sign": a.unit.call_sign, "unit_id": a.unit_id, "status": a.unit.status,
              "dispatched_at": _iso(a.dispatched_at), "en_route_at": _iso(a.en_route_at),
              "on_scene_at": _iso(a.on_scene_at), "cleared_at": _iso(a.cleared_at), "cleared": a.cleared_at is not None}
-            for a in incident.assignments.all()
+            for a in assignments
         ],
     }
 

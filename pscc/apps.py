@@ -28,6 +28,11 @@ def _register_center_parts() -> None:
 
     register_demo_loader(90, "staff", load_staff)
 
+    from pscc.idempotency import idempotency_records_purge
+    from pscc.sweeper import register_sweeper
+
+    register_sweeper("idempotency_records", idempotency_records_purge)
+
     from pscc.floor import register_snapshot_provider
     from pscc.journal import FLOOR
     from pscc.supervision import open_alerts, positions_board

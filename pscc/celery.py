@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pscc.settings")
 
-app = Celery("pscc")
+
+class HistoryContextTask(Task):
+    """Every task runs inside a django-pghistory context naming the task, so a history row written by
+    background work says which task (and which run of it) made the change, as request rows name the
+    user and URL."""
+
+    def __call__(self, *args, **kwargs):
+        import pghistory
+
+        with pghistory.context(celery_task=self.name, celery_task_id=self.request.id):
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("pscc", task_cls=HistoryContextTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_FAR_BEHIND = 4408  # the console stopped reading; it reconnects with ?after=N and catches up
 
 
 def _after_from_query(query: bytes) -> int | None:
@@ -53,8 +55,20 @@ def _second_factor_ok(user, session) -> bool:
 
 
 class FloorConsumer(AsyncWebsocketConsumer):
+    """Every frame to the console goes through this connection's own outbox and writer task.
+
+    The hub hands an event to each console of the process in turn; a send that waited for a console
+    that has stopped reading (a frozen tab, a dead link: the ASGI server pauses writes once the
+    socket's buffers are full) would hold every other console back. So the hub only appends to the
+    outbox, and the writer waits for the socket alone. An outbox that reaches
+    PSCC_CONSOLE_OUTBOX_MAX frames is dropped and the socket closed (4408): the console reconnects
+    with `?after=N` and is replayed from the journal, so nothing is lost and memory stays bounded.
+    """
+
     listener: Listener | None = None
     heartbeat_task: asyncio.Task | None = None
+    writer_task: asyncio.Task | None = None
+    overflowed = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -71,6 +85,9 @@ class FloorConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.audiences = audiences
         await self.accept()
+        self._outbox: deque[str] = deque()
+        self._outbox_ready = asyncio.Event()
+        self.writer_task = asyncio.get_running_loop().create_task(self._writer())
         # Register before the snapshot so that nothing published meanwhile is missed.
         self.listener = Listener(audiences=audiences, deliver=self._deliver, user_id=user.pk, close=self._close_now)
         hub.register(self.listener)
@@ -84,8 +101,9 @@ class FloorConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code) -> None:
         if self.listener is not None:
             hub.unregister(self.listener)
-        if self.heartbeat_task is not None:
-            self.heartbeat_task.cancel()
+        for task in (self.heartbeat_task, self.writer_task):
+            if task is not None:
+                task.cancel()
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         try:
@@ -151,17 +169,44 @@ class FloorConsumer(AsyncWebsocketConsumer):
     async def _deliver(self, message: dict, text: str) -> None:
         if self._prev == message["seq"] - 1:
             # The common case on the floor: the hub's one encoding serves every console.
-            await self.send(text_data=text)
+            self._push(text)
         else:
             await self._send_event(message, self._prev)
         self._prev = message["seq"]
         self.listener.last_sent = message["seq"]
 
     async def _send_event(self, message: dict, prev: int) -> None:
-        await self.send(text_data=json.dumps({**message, "prev": prev}, separators=(",", ":")))
+        self._push(json.dumps({**message, "prev": prev}, separators=(",", ":")))
 
     async def _send_json(self, data: dict) -> None:
-        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        self._push(json.dumps(data, separators=(",", ":")))
+
+    def _push(self, frame: str) -> None:
+        """Queue a frame for this console without waiting for its socket (see the class docstring)."""
+        if self.overflowed:
+            return
+        if len(self._outbox) >= settings.PSCC_CONSOLE_OUTBOX_MAX:
+            self.overflowed = True
+            self._outbox.clear()
+            if self.listener is not None:
+                hub.unregister(self.listener)
+            log.warning("floor: console of user %s stopped reading (%s frames waiting); closing it to resume",
+                        getattr(self.user, "pk", None), settings.PSCC_CONSOLE_OUTBOX_MAX)
+            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_FAR_BEHIND))
+            return
+        self._outbox.append(frame)
+        self._outbox_ready.set()
+
+    async def _writer(self) -> None:
+        """Send the outbox in order; only this task ever waits for the console's socket."""
+        try:
+            while True:
+                await self._outbox_ready.wait()
+                while self._outbox and not self.overflowed:
+                    await self.send(text_data=self._outbox.popleft())
+                self._outbox_ready.clear()
+        except asyncio.CancelledError:
+            pass
 
     async def _heartbeat(self) -> None:
         try:

@@ -38,3 +38,17 @@ class NotFound(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
+
+
+class ServiceUnavailable(ServiceError):
+    """An outside system the request needs did not answer usefully; the message says what to do."""
+
+    status = 503
+    code = "unavailable"
+
+
+class Unprocessable(ServiceError):
+    """Well-formed, but the center cannot act on it (an idempotency key reused for another request)."""
+
+    status = 422
+    code = "unprocessable"

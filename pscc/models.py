@@ -296,3 +296,25 @@ class AccountActivity(models.Model):
 # center's own tables that decide who may do what.
 pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(StaffProfile)
 pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(Position)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request that created something from outside, under its idempotency key.
+
+    Written in the same transaction as the effect (so a crash loses both or neither) and only for
+    answers below 400; purged by the sweeper after PSCC_IDEMPOTENCY_KEEP_HOURS. Not a domain table:
+    it has no change history (it is a cache of answers, not a record of the floor)."""
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=64, help_text='Whose keys these are: "cpe", "tcc", "partner:<agency id>".')
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request (method, path, body).")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

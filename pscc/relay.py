@@ -31,6 +31,25 @@ log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 0x50534343  # "PSCC"
 BATCH = 1000
 
+# Celery tasks the relay sends (at most once per PSCC_RELAY_WAKE_SECONDS) when it has numbered new
+# events, so work that follows the journal (partner webhooks) starts at once instead of at the next
+# beat sweep. The tasks must be idempotent; the sweeper stays the safety net if a wake is lost.
+_wake_tasks: list[str] = []
+
+
+def register_wake_task(name: str) -> None:
+    if name not in _wake_tasks:
+        _wake_tasks.append(name)
+
+
+def wake_workers() -> int:
+    """Send each registered wake task once; returns how many were sent."""
+    from pscc.celery import app
+
+    for name in _wake_tasks:
+        app.send_task(name, retry=False)
+    return len(_wake_tasks)
+
 
 def journal_channel() -> str:
     return f"{settings.PSCC_CHANNEL_PREFIX}:journal"
@@ -38,22 +57,41 @@ def journal_channel() -> str:
 
 def sequence_committed(*, batch: int = BATCH) -> int:
     """Give the next delivery numbers to committed, unnumbered events; returns how many."""
+    return len(_number_committed(batch=batch)[1])
+
+
+def _number_committed(*, batch: int = BATCH) -> tuple[int, list[JournalEvent]]:
+    """Number a batch of committed events in one transaction.
+
+    Returns the cursor's `published_seq` as it stood and the newly numbered events (full rows, in
+    sequence order), so the caller can publish them without reading them back.
+    """
     with transaction.atomic():
         cursor, _ = RelayCursor.objects.select_for_update().get_or_create(name="floor")
-        pending = list(
-            JournalEvent.objects.filter(seq__isnull=True).order_by("id").only("id")[:batch]
-        )
+        pending = list(JournalEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
         if not pending:
-            return 0
+            return cursor.published_seq, []
         now = timezone.now()
         for offset, event in enumerate(pending, start=1):
             event.seq = cursor.last_seq + offset
             event.sequenced_at = now
         JournalEvent.objects.bulk_update(pending, ["seq", "sequenced_at"])
+        published_before = cursor.published_seq if cursor.published_seq == cursor.last_seq else -1
         cursor.last_seq += len(pending)
         cursor.updated_at = now
         cursor.save(update_fields=["last_seq", "updated_at"])
-        return len(pending)
+        return published_before, pending
+
+
+def _publish(client: redis.Redis, events: list[JournalEvent]) -> None:
+    channel = journal_channel()
+    pipe = client.pipeline(transaction=False)
+    for event in events:
+        pipe.publish(channel, json.dumps(event.as_message(), separators=(",", ":")))
+    pipe.execute()
+    RelayCursor.objects.filter(name="floor", published_seq__lt=events[-1].seq).update(
+        published_seq=events[-1].seq, updated_at=timezone.now()
+    )
 
 
 def publish_sequenced(client: redis.Redis, *, batch: int = BATCH) -> int:
@@ -64,27 +102,30 @@ def publish_sequenced(client: redis.Redis, *, batch: int = BATCH) -> int:
     )
     if not events:
         return 0
-    channel = journal_channel()
-    pipe = client.pipeline(transaction=False)
-    for event in events:
-        pipe.publish(channel, json.dumps(event.as_message(), separators=(",", ":")))
-    pipe.execute()
-    RelayCursor.objects.filter(name="floor", published_seq__lt=events[-1].seq).update(
-        published_seq=events[-1].seq, updated_at=timezone.now()
-    )
+    _publish(client, events)
     return len(events)
 
 
 def relay_once(client: redis.Redis | None) -> tuple[int, int]:
-    """One pass: number everything committed, then push what Redis has not seen."""
-    numbered = 0
+    """One pass: number everything committed, then push what Redis has not seen.
+
+    On the hot path (Redis caught up) each numbered batch is published straight from the rows just
+    numbered, saving two round trips to PostgreSQL per commit; after an outage, or when a batch was
+    numbered while Redis was behind, `publish_sequenced` replays from `published_seq` in order.
+    """
+    numbered = pushed = 0
+    backlog = client is None
     while True:
-        n = sequence_committed()
-        numbered += n
-        if n < BATCH:
+        published_before, events = _number_committed()
+        numbered += len(events)
+        if events and not backlog and published_before == events[0].seq - 1:
+            _publish(client, events)
+            pushed += len(events)
+        elif events:
+            backlog = True
+        if len(events) < BATCH:
             break
-    pushed = 0
-    if client is not None:
+    if client is not None and (backlog or numbered == 0):  # catch up from published_seq
         while True:
             n = publish_sequenced(client)
             pushed += n
@@ -116,6 +157,8 @@ def run_relay(*, stop=lambda: False, idle_wait: float = 0.5) -> None:
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
     listen = None
     last_beat = 0.0
+    last_wake = 0.0
+    wake_pending = False
     redis_ok = True
     while not stop():
         try:
@@ -129,7 +172,7 @@ def run_relay(*, stop=lambda: False, idle_wait: float = 0.5) -> None:
                     time.sleep(1.0)
                 log.info("relay: running")
             try:
-                relay_once(client)
+                numbered, _ = relay_once(client)
                 if not redis_ok:
                     log.warning("relay: Redis is back; published what it missed")
                 redis_ok = True
@@ -137,8 +180,16 @@ def run_relay(*, stop=lambda: False, idle_wait: float = 0.5) -> None:
                 if redis_ok:
                     log.error("relay: Redis unavailable (%s); events stay numbered in PostgreSQL", exc)
                 redis_ok = False
-                relay_once(None)
+                numbered, _ = relay_once(None)
+            wake_pending = wake_pending or numbered > 0
             now = time.monotonic()
+            if wake_pending and redis_ok and now - last_wake >= settings.PSCC_RELAY_WAKE_SECONDS:
+                wake_pending = False
+                last_wake = now
+                try:
+                    wake_workers()
+                except Exception as exc:  # the broker is unreachable: the beat sweeper catches up
+                    log.warning("relay: could not wake workers (%s); the sweeper will pick the work up", exc)
             if now - last_beat > 5:
                 ServiceHeartbeat.objects.update_or_create(
                     name="relay", defaults={"seen_at": timezone.now(), "detail": {"redis": redis_ok}}

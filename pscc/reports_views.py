@@ -30,7 +30,7 @@ def _period(request) -> tuple[datetime, datetime, str, str]:
     try:
         start = datetime.combine(datetime.fromisoformat(start_text).date(), time.min, tzinfo=tz)
         end = datetime.combine(datetime.fromisoformat(end_text).date(), time.min, tzinfo=tz) + timedelta(days=1)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or the day after 9999-12-31
         start = datetime.combine(today - timedelta(days=7), time.min, tzinfo=tz)
         end = datetime.combine(today, time.min, tzinfo=tz) + timedelta(days=1)
     return start, end, start_text, end_text

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for security headers: a database lost in any middleware below is a 503, not a 500.
+    "pscc.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,7 +89,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "pscc.middleware.ServiceUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -150,6 +151,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="pscc")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by each app's AppConfig.ready() via pscc.celery.register_periodic
 PSCC_SWEEP_SECONDS = env.float("PSCC_SWEEP_SECONDS", default=5.0)
+# The relay wakes journal-following work (partner webhooks) at most this often, instead of waiting for a sweep.
+PSCC_RELAY_WAKE_SECONDS = env.float("PSCC_RELAY_WAKE_SECONDS", default=0.5)
 PSCC_WORKER_HEARTBEAT_SECONDS = env.float("PSCC_WORKER_HEARTBEAT_SECONDS", default=15.0)
 
 # --- Auth, roles, lockout ------------------------------------------------------------------------
@@ -237,6 +240,9 @@ PSCC_LOGIN_BANNER = env.str(
 )
 PSCC_JOURNAL_REPLAY_LIMIT = env.int("PSCC_JOURNAL_REPLAY_LIMIT", default=5000)
 PSCC_HEARTBEAT_SECONDS = env.float("PSCC_HEARTBEAT_SECONDS", default=10.0)
+# Frames a console may have waiting to be written before the server drops them and closes its socket
+# (4408): a console that stopped reading must neither hold the others back nor grow the server.
+PSCC_CONSOLE_OUTBOX_MAX = env.int("PSCC_CONSOLE_OUTBOX_MAX", default=2000)
 PSCC_RELAY_LAG_LIMIT_SECONDS = env.float("PSCC_RELAY_LAG_LIMIT_SECONDS", default=10.0)
 PSCC_WORKER_STALE_SECONDS = env.float("PSCC_WORKER_STALE_SECONDS", default=90.0)
 PSCC_SIMULATOR_URL = env.str("PSCC_SIMULATOR_URL", default="http://127.0.0.1:8100")
@@ -252,6 +258,10 @@ PSCC_ANSWER_SECOND_GOAL_PCT = env.float("PSCC_ANSWER_SECOND_GOAL_PCT", default=9
 # A text nobody claims within this many seconds raises a supervisor alert.
 PSCC_TEXT_UNCLAIMED_ALERT_SECONDS = env.int("PSCC_TEXT_UNCLAIMED_ALERT_SECONDS", default=60)
 PSCC_SHIFT_STARTS = env.list("PSCC_SHIFT_STARTS", default=["07:00", "15:00", "23:00"])
+# Daily roll-ups of the history reports (pscc/rollup.py): how often the periodic task runs, and how
+# many complete local days it recomputes each time (late answers, closures and corrections).
+PSCC_ROLLUP_SECONDS = env.float("PSCC_ROLLUP_SECONDS", default=3600.0)
+PSCC_ROLLUP_RECOMPUTE_DAYS = env.int("PSCC_ROLLUP_RECOMPUTE_DAYS", default=3)
 
 # --- Content-Security-Policy (django-csp): no inline script anywhere in the product -------------
 CSP_DEFAULT_SRC = ("'self'",)
@@ -298,17 +308,26 @@ PSCC_TCC_REPLAY_WINDOW_SECONDS = env.int("PSCC_TCC_REPLAY_WINDOW_SECONDS", defau
 PSCC_TEXT_MAX_ACTIVE = env.int("PSCC_TEXT_MAX_ACTIVE", default=2)  # SOP text rule 19
 PSCC_TEXT_MAX_REBIDS = env.int("PSCC_TEXT_MAX_REBIDS", default=5)  # SOP text rule 23, per PSAP allocation
 PSCC_TEXT_OUTBOUND_MAX_ATTEMPTS = env.int("PSCC_TEXT_OUTBOUND_MAX_ATTEMPTS", default=8)
+# An outbound text claimed ("sending") longer than this belongs to a dead worker: the sweeper releases it.
+PSCC_TEXT_STUCK_SECONDS = env.float("PSCC_TEXT_STUCK_SECONDS", default=120.0)
 # Filled into the quick messages' {center} and {non_emergency_number} placeholders.
 PSCC_TEXT_CENTER_LABEL = env.str("PSCC_TEXT_CENTER_LABEL", default="Natrona County 9-1-1")
 PSCC_NON_EMERGENCY_NUMBER = env.str("PSCC_NON_EMERGENCY_NUMBER", default="307-235-8278")
 if PRODUCTION and not PSCC_TCC_SECRET:
     raise ImproperlyConfigured("Set PSCC_TCC_SECRET (the Text Control Center's signing secret).")
 
+# --- bench/ (issue 9) ----------------------------------------------------------------------------
+# GET /bench/ping.json, a trivial JSON view the intake benchmark measures as the server's ceiling.
+# Off unless a benchmark turns it on; never in production.
+PSCC_BENCH_VIEWS = env.bool("PSCC_BENCH_VIEWS", default=False)
+if PRODUCTION and PSCC_BENCH_VIEWS:
+    raise ImproperlyConfigured("PSCC_BENCH_VIEWS is for benchmarks only: refusing to start in production.")
+
 # --- calltaking: 911 call-taking (issue 4) -------------------------------------------------------
 # The bearer token the call-handling equipment (CPE) presents on POST /api/v1/calls/.
 PSCC_CPE_TOKEN = required("PSCC_CPE_TOKEN") if PRODUCTION else env.str("PSCC_CPE_TOKEN", default="pscc-dev-cpe-token")
 PSCC_CALL_GREETING = env.str("PSCC_CALL_GREETING", default="Natrona County 9-1-1, where is your emergency?")
-PSCC_NON_EMERGENCY_NUMBER = env.str("PSCC_NON_EMERGENCY_NUMBER", default="307-235-8278")
+# (PSCC_NON_EMERGENCY_NUMBER, read above with the text settings, is also the voicemail referral number.)
 # Outside systems (the simulators in development and tests).
 PSCC_ALI_URL = env.str("PSCC_ALI_URL", default=PSCC_SIMULATOR_URL + "/cpe")
 PSCC_ALI_TOKEN = env.str("PSCC_ALI_TOKEN", default=PSCC_CPE_TOKEN)
@@ -319,6 +338,11 @@ PSCC_LOCATION_CLIENT_ID = env.str("PSCC_LOCATION_CLIENT_ID", default="pscc-demo"
 PSCC_LOCATION_CLIENT_SECRET = env.str("PSCC_LOCATION_CLIENT_SECRET", default="pscc-demo-secret")
 PSCC_ADAPTER_TIMEOUT_SECONDS = env.float("PSCC_ADAPTER_TIMEOUT_SECONDS", default=10.0)
 PSCC_ALI_LAYOUTS = env.json("PSCC_ALI_LAYOUTS", default={})
+# SOP §VI manual ALI lookup: the ALI database provider (empty: the CPE/ALI URL and token above). A
+# telecommunicator waits on the answer, so its timeout is short and separate.
+PSCC_ALI_DATABASE_URL = env.str("PSCC_ALI_DATABASE_URL", default="")
+PSCC_ALI_DATABASE_TOKEN = env.str("PSCC_ALI_DATABASE_TOKEN", default="")
+PSCC_ALI_DATABASE_TIMEOUT_SECONDS = env.float("PSCC_ALI_DATABASE_TIMEOUT_SECONDS", default=5.0)
 # Background work: spacing of callback attempts, retries with backoff, stuck-claim recovery.
 PSCC_CALLBACK_SPACING_SECONDS = env.float("PSCC_CALLBACK_SPACING_SECONDS", default=60.0)
 PSCC_JOB_MAX_TRIES = env.int("PSCC_JOB_MAX_TRIES", default=3)
@@ -364,6 +388,9 @@ PSCC_AUDIT_RETENTION_DAYS = env.int("PSCC_AUDIT_RETENTION_DAYS", default=366)
 if PSCC_AUDIT_RETENTION_DAYS < 365:
     raise ImproperlyConfigured("PSCC_AUDIT_RETENTION_DAYS must be at least 365 (the access log is kept a year).")
 PSCC_AUDIT_PURGE_SECONDS = env.float("PSCC_AUDIT_PURGE_SECONDS", default=86400.0)
+# Idempotency keys (CPE call id, TCC message id, partner Idempotency-Key): the first answer is replayed
+# for this long, then the sweeper purges it (a later retry is still deduplicated by the natural keys).
+PSCC_IDEMPOTENCY_KEEP_HOURS = env.float("PSCC_IDEMPOTENCY_KEEP_HOURS", default=24.0)
 
 # --- Partner API and webhooks (issue 7; units/partner_*.py, units/webhooks.py, incidents/eido.py) --
 # Requests per API key; "partner_write" applies to POSTs (unit status, webhook subscriptions).

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -36,3 +37,7 @@ urlpatterns = [
     path("", include("calltaking.urls")),
     path("", include("text911.urls")),
 ]
+
+if settings.PSCC_BENCH_VIEWS:
+    # The intake benchmark's ceiling (bench/intake.py): the same server and middleware, no work.
+    urlpatterns.append(path("bench/ping.json", views.bench_ping, name="bench-ping"))

@@ -212,3 +212,12 @@ def audit_access(request):
         {"page": page, "filters": filters, "kinds": CallerDataAccess.Kind.choices, "query": query.urlencode(),
          "errors": [e for e in (since_error, until_error) if e]},
     )
+
+
+@require_http_methods(["GET"])
+def bench_ping(request):
+    """GET /bench/ping.json, routed only with PSCC_BENCH_VIEWS (never in production): a trivial JSON
+    answer through the whole middleware stack, the ceiling bench/intake.py compares intake with."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"ok": True})

@@ -2,6 +2,8 @@
 
 Two directions:
 * product -> CPE: `POST /cpe/v1/rebids` asks for a fresh Phase II location;
+  `POST /cpe/v1/ali-queries` asks the ALI database for the record of a
+  7/10-digit number (SOP §VI manual ALI lookup);
 * CPE -> product: the control API (and `--demo`) rings calls into the
   product's `POST /api/v1/calls/` and reports `abandoned`/`released` events.
 
@@ -10,7 +12,10 @@ Guarantees:
   `received_at`, so ringing the same call id twice sends the same call
   (the product is expected to de-duplicate on `Idempotency-Key`);
 * the n-th rebid of a call always returns the same point, a few tens of
-  metres from the previous fixes, with an uncertainty that shrinks.
+  metres from the previous fixes, with an uncertainty that shrinks;
+* the ALI database record of a number depends only on the number (a 7-digit
+  number is taken in the home area code 307); a number ending in "00", or in
+  the Phase 0 "911" pseudo area code, has no record.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ logger = logging.getLogger("simulators.cpe")
 
 CALL_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 ANI_PATTERN = re.compile(r"\d{10}")
+ALI_QUERY_NUMBER = re.compile(r"\d{7}|\d{10}")
+HOME_AREA_CODE = "307"
 NINE_ONE_ONE_LINE = re.compile(r"911-[1-6]")
 ADMIN_LINE = re.compile(r"ADMIN-(0[1-9]|1[0-8])")
 EVENTS = ("abandoned", "released")
@@ -241,6 +248,28 @@ def to_legacy(call: JsonObject) -> JsonObject:
 
 
 # --------------------------------------------------------------------------
+# The ALI database (manual ALI lookup)
+# --------------------------------------------------------------------------
+
+#: Class of service of a number's ALI database record, chosen by its last digit.
+ALI_DATABASE_CLASSES: dict[str, tuple[str, Callable[[random.Random, str], JsonObject]]] = {
+    **{digit: ("RESD", residence_ali) for digit in "1234567"},
+    "8": ("BUSN", business_ali),
+    "9": ("VOIP", voip_ali),
+    "0": ("RESD", residence_ali),
+}
+
+
+def ali_database_record(ani: str) -> JsonObject | None:
+    """`{"class_of_service", "ali"}` for a 10-digit number, or None when the
+    ALI database has no record (ends in "00", or a "911" Phase 0 pseudo-ANI)."""
+    if ani.endswith("00") or ani.startswith("911"):
+        return None
+    class_of_service, build = ALI_DATABASE_CLASSES[ani[-1]]
+    return {"class_of_service": class_of_service, "ali": build(random.Random(f"ali-db:{ani}"), ani)}
+
+
+# --------------------------------------------------------------------------
 # The service
 # --------------------------------------------------------------------------
 
@@ -285,7 +314,8 @@ class CpeService:
         self.state = state
 
     def routes(self) -> list[Route]:
-        return [Route("POST", "/cpe/v1/rebids", self.rebid)]
+        return [Route("POST", "/cpe/v1/rebids", self.rebid),
+                Route("POST", "/cpe/v1/ali-queries", self.ali_query)]
 
     def control_routes(self) -> list[Route]:
         return [
@@ -317,6 +347,17 @@ class CpeService:
             "rebid_at": utc_now_iso(),
             "rebid_count": count,
         })
+
+    def ali_query(self, request: Request) -> Response:
+        """`POST /cpe/v1/ali-queries`: the ALI database record of a number (Bearer cpe_token)."""
+        self._check_token(request)
+        body = request.json_object()
+        number = require_str(body, "number", pattern=ALI_QUERY_NUMBER)
+        ani = number if len(number) == 10 else HOME_AREA_CODE + number
+        record = ali_database_record(ani)
+        if record is None:
+            raise HttpError(404, "no_record", "number")
+        return Response(200, {"number": number, "ani": ani, **record, "queried_at": utc_now_iso()})
 
     def _check_token(self, request: Request) -> None:
         token = request.bearer_token() or ""

@@ -115,3 +115,43 @@ def test_events_published_while_redis_was_unreachable_are_published_after_it_ret
     assert RelayCursor.objects.get(name="floor").published_seq == cursor.last_seq
     pubsub.close()
     client.close()
+
+
+def test_a_new_commit_after_an_outage_is_published_after_the_backlog_in_order():
+    # given: one event numbered while Redis was down
+    with transaction.atomic():
+        journal_append(kind="test.missed", payload={})
+    relay_once(None)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.subscribe(journal_channel())
+    pubsub.get_message(timeout=1)
+    # when: another commit arrives and the relay runs with Redis back
+    with transaction.atomic():
+        journal_append(kind="test.fresh", payload={})
+    relay_once(client)
+    # then: the missed one first, then the fresh one, numbered consecutively, nothing twice
+    messages = _collect(pubsub, 3, timeout=3)
+    assert [m["type"] for m in messages] == ["test.missed", "test.fresh"]
+    assert messages[1]["seq"] == messages[0]["seq"] + 1
+    cursor = RelayCursor.objects.get(name="floor")
+    assert cursor.published_seq == cursor.last_seq == messages[1]["seq"]
+    pubsub.close()
+    client.close()
+
+
+def test_on_the_hot_path_each_commit_is_published_once_straight_from_numbering():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    relay_once(client)  # caught up
+    pubsub = client.pubsub()
+    pubsub.subscribe(journal_channel())
+    pubsub.get_message(timeout=1)
+    for n in range(3):
+        with transaction.atomic():
+            journal_append(kind="test.hot", payload={"n": n})
+        assert relay_once(client) == (1, 1)
+    assert relay_once(client) == (0, 0)
+    messages = _collect(pubsub, 4, timeout=3)
+    assert [m["data"]["n"] for m in messages] == [0, 1, 2]
+    pubsub.close()
+    client.close()

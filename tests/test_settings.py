@@ -50,6 +50,12 @@ def test_debug_with_production_refuses_to_start():
     assert "DJANGO_DEBUG" in result.stderr
 
 
+def test_the_benchmarks_trivial_view_with_production_refuses_to_start():
+    result = _manage("check", env={**PRODUCTION, "PSCC_BENCH_VIEWS": "true"})
+    assert result.returncode != 0
+    assert "PSCC_BENCH_VIEWS" in result.stderr
+
+
 def test_the_api_docs_page_serves_swagger_ui_from_our_own_static_files(client):
     page = client.get("/api/docs/")
     assert page.status_code == 200

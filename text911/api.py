@@ -12,12 +12,15 @@ from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pscc.api import IsFloorStaff, IsSupervisor
 from pscc.errors import NotFound, ServiceError
+from pscc.idempotency import idempotent_answer, request_fingerprint
 from text911 import services
 from text911.gateway import SignatureRejected, tcc_signature_verify
 from text911.models import TextSession
@@ -54,26 +57,45 @@ def inbound(request):
     for name in ("tcc_message_id", "session_id", "from_number", "kind"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             return JsonResponse({"error": f"{name} is required", "field": name, "code": "invalid"}, status=400)
+    if len(data["tcc_message_id"].strip()) > 200:
+        return JsonResponse({"error": "tcc_message_id is at most 200 characters", "field": "tcc_message_id",
+                             "code": "invalid"}, status=400)
     text = data.get("text") or ""
     tower = data.get("tower")
     if not isinstance(text, str):
         return JsonResponse({"error": "text must be a string", "field": "text", "code": "invalid"}, status=400)
     if tower is not None and not isinstance(tower, dict):
         return JsonResponse({"error": "tower must be an object", "field": "tower", "code": "invalid"}, status=400)
+    # PostgreSQL refuses NUL in text: a 400 naming the field, not a failure in the database.
+    for name in ("tcc_message_id", "session_id", "from_number", "kind", "text", "sent_at"):
+        if isinstance(data.get(name), str) and "\x00" in data[name]:
+            return JsonResponse({"error": f"{name} contains a NUL character", "field": name, "code": "invalid"},
+                                status=400)
+    if tower is not None and "\x00" in str(tower.get("sector") or ""):
+        return JsonResponse({"error": "tower contains a NUL character", "field": "tower", "code": "invalid"},
+                            status=400)
     # `media` (the multimedia content or its link) is deliberately never read (rule 27).
-    try:
+
+    def receive() -> tuple[int, dict]:
         message, outcome = services.text_inbound_receive(
             tcc_message_id=data["tcc_message_id"].strip(), session_id=data["session_id"].strip(),
             from_number=data["from_number"].strip(), kind=data["kind"].strip(), text=text,
             sent_at=data.get("sent_at") if isinstance(data.get("sent_at"), str) else None, tower=tower,
         )
+        return 200, {"accepted": True, "outcome": outcome, "session": message.session_id if message else None}
+
+    # The TCC's message id is the idempotency key: a retry answers the first answer, a duplicate still in
+    # flight answers 409 (pscc/idempotency.py).
+    try:
+        answer = idempotent_answer(scope="tcc", key=data["tcc_message_id"].strip(), key_field="tcc_message_id",
+                                   fingerprint=request_fingerprint(method="POST", path=request.path, data=data),
+                                   produce=receive)
     except ServiceError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
     except (OperationalError, InterfaceError):
         log.exception("database unavailable for TCC inbound")
         return JsonResponse({"error": "database unavailable; retry"}, status=503, headers={"Retry-After": "2"})
-    return JsonResponse({"accepted": True, "outcome": outcome,
-                         "session": message.session_id if message else None})
+    return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
 
 
 # --- Console -----------------------------------------------------------------------------------------
@@ -123,6 +145,8 @@ class _Action(APIView):
     def perform(self, request, pk, data):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    # The serializer describes the request; every action answers the session's current state.
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
         data = {}
         if self.serializer_class is not None:

@@ -84,6 +84,12 @@ class TextSession(models.Model):
                 condition=~models.Q(state="active") | models.Q(owner__isnull=False),
             ),
         ]
+        # The floor snapshot's sessions closed in the last half hour (`recent_closed_sessions`):
+        # without these it reads every session of the decade.
+        indexes = [
+            models.Index(fields=["ended_at"], name="text_session_ended"),
+            models.Index(fields=["transferred_at"], name="text_session_transferred"),
+        ]
 
     def __str__(self) -> str:
         return f"text {self.from_number} ({self.state})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 STANDBY_TEXT = "Please standby, I am connecting you to Fire/Medical services."  # rule 26, word for word
 MAX_TEXT = 1000
-STUCK_AFTER = timedelta(seconds=120)
 
 # Rule 9: no texting lingo, jargon or abbreviations (map abbreviations such as St, Rd, Ave, Hwy, CA are fine).
 LINGO = {"u", "ur", "r", "pls", "plz", "thx", "ty", "asap", "eta", "lol", "omg", "brb", "idk", "k", "10-4",
@@ -178,6 +178,22 @@ def _queue_outbound(session: TextSession, *, kind: str, text: str, actor, quick_
 INBOUND_KINDS = {"session_start": MessageKind.START, "text": MessageKind.TEXT, "multimedia": MessageKind.MULTIMEDIA}
 
 
+def _tcc_time(value) -> datetime | None:
+    """The TCC's `sent_at` in UTC, or None when it is not a usable time: a 911 text is never refused over
+    its timestamp (month 13, an offset PostgreSQL cannot store, a year past 9999 in UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value.strip())
+        if parsed is None:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=dt_timezone.utc)
+        return parsed.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
 def text_inbound_receive(*, tcc_message_id: str, session_id: str, from_number: str, kind: str, text: str = "",
                          sent_at: str | None = None, tower: dict | None = None) -> tuple[TextMessage | None, str]:
     """Store one message from the TCC, once per `tcc_message_id`. Returns (message, outcome) where outcome is
@@ -195,7 +211,7 @@ def text_inbound_receive(*, tcc_message_id: str, session_id: str, from_number: s
         raise ServiceError("from_number is required.", field="from_number")
     if kind == "text" and not (text or "").strip():
         raise ServiceError("A text message needs text.", field="text")
-    sent = parse_datetime(sent_at) if isinstance(sent_at, str) else None
+    sent = _tcc_time(sent_at)
     now = timezone.now()
     with transaction.atomic():
         TextSession.objects.bulk_create(
@@ -212,10 +228,13 @@ def text_inbound_receive(*, tcc_message_id: str, session_id: str, from_number: s
         is_new = not session.messages.exists()
         if tower and session.tower_lat is None:
             try:
-                session.tower_lat, session.tower_lon = float(tower.get("lat")), float(tower.get("lon"))
-                session.tower_sector = str(tower.get("sector") or "")[:40]
-            except (TypeError, ValueError):
+                lat, lon = float(tower.get("lat")), float(tower.get("lon"))
+            except (TypeError, ValueError, OverflowError):
                 raise ServiceError("tower needs numeric lat and lon.", field="tower") from None
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses NaN and infinities
+                raise ServiceError("tower lat must be -90..90 and lon -180..180.", field="tower")
+            session.tower_lat, session.tower_lon = lat, lon
+            session.tower_sector = str(tower.get("sector") or "")[:40]
         if kind != "session_start":
             session.last_inbound_at = now
         session.save()
@@ -850,8 +869,9 @@ def text_outbound_result(*, message_pk: int, error: TccError | None) -> str:
 def text_outbound_sweep() -> int:
     """Re-enqueue outbound rows that are due, and release rows stuck in "sending" (a killed worker)."""
     now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.PSCC_TEXT_STUCK_SECONDS)
     TextMessage.objects.filter(direction=MessageDirection.OUT, state=DeliveryState.SENDING,
-                               claimed_at__lt=now - STUCK_AFTER).update(state=DeliveryState.PENDING, scheduled_at=now)
+                               claimed_at__lt=stuck_before).update(state=DeliveryState.PENDING, scheduled_at=now)
     due = list(
         TextMessage.objects.filter(direction=MessageDirection.OUT, state=DeliveryState.PENDING, scheduled_at__lte=now)
         .filter(~Exists(_earlier_undelivered())).order_by("id").values_list("pk", flat=True)[:500]

@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pscc.errors import NotFound, ServiceError
+from pscc.idempotency import HEADER as IDEMPOTENCY_HEADER
+from pscc.idempotency import idempotency_key_from_header, idempotent_answer, request_fingerprint
 from units.models import PartnerScope, Unit, UnitStatus, UnitType, WebhookDeliveryState, WebhookSubscription
 from units.partner_auth import (
     BIGINT_MAX,
@@ -52,7 +54,9 @@ ERROR_TEXT = {
     401: "No API key, or an unknown or revoked key (Authorization: Bearer <key>, or X-API-Key).",
     403: "The API key lacks the scope this endpoint needs.",
     404: "Not found for the caller's agency. Another agency's rows answer 404 as well.",
-    409: "The state changed under the request.",
+    409: "The state changed under the request, or a request with the same Idempotency-Key is still being "
+         "processed (code idempotency_in_flight).",
+    422: "The Idempotency-Key was already used for a different request (code idempotency_key_reused).",
     429: "Too many requests for this API key; retry after the Retry-After header's seconds.",
 }
 
@@ -133,6 +137,11 @@ def _own_unit(agency, unit_id) -> Unit:
 
 
 UNIT_ID = OpenApiParameter("unit_id", ID_SCHEMA, OpenApiParameter.PATH, description="The unit's id.")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]{1,200}$"},
+    OpenApiParameter.HEADER, required=False,
+    description="Optional: a key of the client's choosing (a UUID), the same on every retry of one request. "
+                "Kept per agency for 24 hours by default.")
 
 
 class PartnerUnitDetailView(PartnerViewMixin, APIView):
@@ -162,20 +171,32 @@ class PartnerUnitStatusView(PartnerViewMixin, APIView):
     permission_classes = [CanWriteUnitStatus]
     throttle_classes = [PartnerWriteThrottle]
 
-    @extend_schema(tags=TAG_UNITS, operation_id="partner_units_status_create", parameters=[UNIT_ID],
+    @extend_schema(tags=TAG_UNITS, operation_id="partner_units_status_create", parameters=[UNIT_ID, IDEMPOTENCY_KEY],
                    request=PartnerUnitStatusIn,
-                   responses={200: PartnerUnitSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+                   responses={200: PartnerUnitSerializer, **error_responses(400, 401, 403, 404, 409, 422, 429)},
                    description="Moves the unit if the status lifecycle allows it (an illegal transition answers "
-                               "400 with code illegal_transition); the unit's incident moves with it.")
+                               "400 with code illegal_transition); the unit's incident moves with it. With an "
+                               "Idempotency-Key header, a retry answers the first answer again (header "
+                               "Idempotent-Replayed: true) and moves nothing.")
     def post(self, request, unit_id):
         unit = _own_unit(self.agency, unit_id)
+        key = idempotency_key_from_header(request)
+        if key is None:
+            return Response(self._change(request, unit))
+        answer = idempotent_answer(
+            scope=f"partner:{self.agency.pk}", key=key, key_field=IDEMPOTENCY_HEADER,
+            fingerprint=request_fingerprint(method=request.method, path=request.path, data=request.data),
+            produce=lambda: (200, self._change(request, unit)))
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+
+    def _change(self, request, unit: Unit) -> dict:
         if isinstance(request.data, dict) and request.data.get("status") == UnitStatus.DISPATCHED:
             raise ServiceError("Units are dispatched by the center, from the incident.", field="status")
         body = PartnerUnitStatusIn(data=request.data)
         body.is_valid(raise_exception=True)
         unit_status_change(unit=unit, to_status=body.validated_data["status"], actor=request.user.actor_label,
                            reason=body.validated_data["reason"], source="partner")
-        return Response(PartnerUnitSerializer(partner_unit_dict(_own_unit(self.agency, unit.pk))).data)
+        return PartnerUnitSerializer(partner_unit_dict(_own_unit(self.agency, unit.pk))).data
 
 
 # --- The event catch-up --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from pscc.console import ConsolePanel, register_console_panel
 from pscc.demo import register_demo_loader
 from pscc.floor import register_snapshot_provider
+from pscc.relay import register_wake_task
 from pscc.sweeper import register_sweeper
 from units.demo import load_units
 from units.selectors import unit_as_dict, unit_board
@@ -38,3 +39,6 @@ def _partner_webhooks():
 
 
 register_sweeper("partner_webhooks", _partner_webhooks)
+# ...and the relay wakes the same sweep as soon as new events are numbered, so a partner hears of a
+# change in about a second rather than at the next beat.
+register_wake_task("units.webhooks_sweep")

@@ -265,3 +265,25 @@ def test_incident_numbers_are_year_and_sequence_and_never_reused(county, telecom
     year = timezone.now().year
     assert a.number == f"{year}-000001" and b.number == f"{year}-000002"
     assert Incident.objects.count() == 2
+
+
+def test_the_premise_history_lists_the_incidents_at_an_address_newest_first_whatever_the_case(county, telecommunicator):
+    from incidents.selectors import premise_history
+
+    # given: two incidents at one address (written in different cases), one elsewhere
+    now = timezone.now()
+    older = incident_create(call_type_code="THEFT", actor=telecommunicator, location_text="1200 Center St, Casper",
+                            received_at=now - timedelta(days=400), location_override_reason="bench test")
+    newer = incident_create(call_type_code="SUSP", actor=telecommunicator, location_text="1200 CENTER ST, CASPER",
+                            location_override_reason="bench test")
+    incident_create(call_type_code="THEFT", actor=telecommunicator, location_text="1201 Center St, Casper",
+                    location_override_reason="bench test")
+    Incident.objects.filter(pk=older.pk).update(created_at=now - timedelta(days=400))
+
+    # when
+    history = premise_history("  1200 center st, casper ")
+
+    # then
+    assert [row["number"] for row in history] == [newer.number, older.number]
+    assert history[1]["call_type"] == "THEFT"
+    assert premise_history("") == [] and premise_history("9 Nowhere Rd") == []

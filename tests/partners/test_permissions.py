@@ -195,3 +195,11 @@ def test_pagination_and_bad_filters_answer_cleanly(world):
     huge = Client().get("/api/v1/partner/units/?offset=99999999999999999999999", **auth(world.keys["cpd"]))
     assert huge.status_code == 200 and huge.json()["results"] == []
     assert Client().get("/api/v1/partner/units/99999999999999999999999/", **auth(world.keys["cpd"])).status_code == 404
+
+
+@pytest.mark.parametrize("when", ["0209-12-11T19:36:59+18:43", "0001-01-01T00:00:00+01:00", "2026-13-01T00:00:00Z"])
+def test_an_incident_time_filter_with_any_offset_answers_200_or_400_naming_it(world, when):
+    response = Client().get("/api/v1/partner/incidents/", {"received_before": when}, **auth(world.keys["cpd"]))
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["field"] == "received_before"

@@ -170,3 +170,27 @@ def test_a_queryset_update_on_an_incident_is_recorded_in_its_history(make_staff)
     )
     priorities = [(label, data["priority"]) for label, data in history]
     assert priorities[-2:] == [("update", 1), ("update", 2)]
+
+
+def test_a_change_made_by_a_celery_task_names_the_task_in_its_history(make_staff):
+    import pghistory.models
+
+    from calltaking.models import MisrouteReport
+    from calltaking.services import misroute_report_create
+    from calltaking.tasks import misroute_reports_purge
+
+    # given: a misroute report older than a quarter
+    actor = make_staff("telecommunicator")
+    report = misroute_report_create(actor=actor, correct_psap="Fremont County 911", correct_ani="3075550100")
+    MisrouteReport.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(days=93))
+
+    # when: the scheduled purge runs as a task
+    result = misroute_reports_purge.apply()
+
+    # then: the deletion's history row carries the task's name and run id
+    assert result.get() == 1
+    deleted = pghistory.models.Events.objects.filter(
+        pgh_model="calltaking.MisrouteReportEvent", pgh_obj_id=str(report.pk), pgh_label="delete"
+    ).get()
+    assert deleted.pgh_context["celery_task"] == "calltaking.misroute_reports_purge"
+    assert deleted.pgh_context["celery_task_id"] == result.id

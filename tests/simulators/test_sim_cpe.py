@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,68 @@ def test_each_rebid_moves_a_little_and_deterministically(client: httpx.Client, r
 def test_rebid_validation(client: httpx.Client, cpe_token: str) -> None:
     response = client.post("/cpe/v1/rebids", json={"call_id": "x"}, headers={"Authorization": f"Bearer {cpe_token}"})
     assert response.status_code == 400 and response.json()["field"] == "ani"
+
+
+# -- ALI database queries (manual ALI lookup) ----------------------------------
+
+
+def ali_query(client: httpx.Client, cpe_token: str, number: Any, token: str | None = None) -> httpx.Response:
+    return client.post("/cpe/v1/ali-queries", json={"number": number, "reference": "t1"},
+                       headers={"Authorization": f"Bearer {token or cpe_token}"})
+
+
+def test_ali_query_answers_the_record_of_a_ten_digit_number(client: httpx.Client, cpe_token: str) -> None:
+    answer = ali_query(client, cpe_token, "3075550171")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["number"] == body["ani"] == "3075550171"
+    assert body["class_of_service"] in {"RESD", "BUSN", "VOIP"}
+    assert set(body["ali"]) == ALI_FIELDS and body["ali"]["street_name"] and len(body["ali"]["esn"]) == 5
+    assert body["ali"]["lat"] is None and body["queried_at"].endswith("Z")
+    again = ali_query(client, cpe_token, "3075550171").json()
+    assert again["ali"] == body["ali"]  # the record depends only on the number
+
+
+def test_ali_query_takes_a_seven_digit_number_in_the_home_area_code(client: httpx.Client, cpe_token: str) -> None:
+    seven = ali_query(client, cpe_token, "5550171").json()
+    assert seven["number"] == "5550171" and seven["ani"] == "3075550171"
+    assert seven["ali"] == ali_query(client, cpe_token, "3075550171").json()["ali"]
+
+
+def test_ali_query_class_of_service_follows_the_last_digit(client: httpx.Client, cpe_token: str) -> None:
+    classes = {digit: ali_query(client, cpe_token, f"307555012{digit}").json()["class_of_service"]
+               for digit in "189"}
+    assert classes == {"1": "RESD", "8": "BUSN", "9": "VOIP"}
+
+
+@pytest.mark.parametrize("number", ["3075550100", "9115550123"])
+def test_ali_query_of_an_unknown_number_is_404(client: httpx.Client, cpe_token: str, number: str) -> None:
+    answer = ali_query(client, cpe_token, number)
+    assert answer.status_code == 404 and answer.json() == {"error": "no_record", "field": "number"}
+
+
+@pytest.mark.parametrize("number", ["555017", "30755501711", "307-555-0171", 3075550171, None])
+def test_ali_query_refuses_a_number_that_is_not_7_or_10_digits(client: httpx.Client, cpe_token: str,
+                                                                number: Any) -> None:
+    answer = ali_query(client, cpe_token, number)
+    assert answer.status_code == 400 and answer.json()["field"] == "number"
+
+
+def test_ali_query_requires_the_cpe_token(client: httpx.Client, cpe_token: str) -> None:
+    answer = ali_query(client, cpe_token, "3075550171", token="nope")
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_token"
+
+
+def test_ali_query_follows_the_cpe_behaviour(client: httpx.Client, cpe_token: str) -> None:
+    client.post("/_control/behaviour", json={"service": "cpe", "mode": "error", "count": 1})
+    assert ali_query(client, cpe_token, "3075550171").status_code == 503
+    client.post("/_control/behaviour", json={"service": "cpe", "mode": "slow", "delay": 0.3, "count": 1})
+    started = time.monotonic()
+    assert ali_query(client, cpe_token, "3075550171").status_code == 200
+    assert time.monotonic() - started >= 0.3
+    logged = client.get("/_control/requests", params={"service": "cpe"}).json()["requests"]
+    assert [(r["path"], r["behaviour"], r["status"]) for r in logged] == [
+        ("/cpe/v1/ali-queries", "error", 503), ("/cpe/v1/ali-queries", "slow", 200)]
 
 
 # -- ringing calls in -----------------------------------------------------------

@@ -67,3 +67,10 @@ def test_a_csv_export_requested_from_the_api_completes_on_a_worker(make_staff, c
     csv_text = client.get(status["download"]).content.decode()
     assert "ROBBERY" in csv_text
     assert ReportExport.objects.get(pk=export_id).rows_done == 1
+
+
+@pytest.mark.parametrize("query", ["?end=9999-12-31", "?start=0001-01-01&end=0001-01-01", "?start=2026-13-01"])
+def test_a_reports_period_at_the_edge_of_the_calendar_falls_back_to_the_last_week(make_staff, query):
+    client = Client()
+    client.force_login(make_staff("supervisor"))
+    assert client.get(f"/reports/{query}").status_code == 200

@@ -64,8 +64,15 @@ def test_a_texter_conversation_from_first_text_to_end_leaves_a_911t_event_with_t
     assert ended.status_code == 200 and ended.json()["state"] == "ended"
 
     # then the TCC saw everything in order and the session ended there with the final message
-    at_tcc = wait_for(lambda: (s := httpx.get(f"{sim.base_url}/_control/tcc/sessions/{started['session_id']}").json())
-                      ["state"] == "ended" and s, timeout=20, message="the end at the TCC")
+    # (the texter may still be answering the last message: the TCC lists a reply as soon as the texter
+    # sends it and delivers it to us a moment later, so wait until nothing is pending)
+    def ended_and_delivered():
+        s = httpx.get(f"{sim.base_url}/_control/tcc/sessions/{started['session_id']}").json()
+        pending = [m for m in s["messages"] if m["direction"] == "to_psap" and m["delivery"]["status"] == "pending"]
+        return s["state"] == "ended" and not pending and s
+
+    at_tcc = wait_for(ended_and_delivered, timeout=20, message="the end at the TCC and every texter message delivered")
+    assert all(m["delivery"]["status"] == "delivered" for m in at_tcc["messages"] if m["direction"] == "to_psap")
     from_psap = [m["text"] for m in at_tcc["messages"] if m["direction"] == "from_psap"]
     assert from_psap[0].endswith("What is the location of the emergency?")
     assert from_psap[-1].startswith("Your text session with 9-1-1 has concluded.")

@@ -58,8 +58,50 @@ def test_the_same_tcc_message_delivered_twice_is_stored_once(inbound):
     again = inbound("s-dup", "text", "I need help", message_id="tcc-1")
 
     assert first.status_code == again.status_code == 200
-    assert first.json()["outcome"] == "created" and again.json()["outcome"] == "duplicate"
+    assert first.json()["outcome"] == "created" and again.json() == first.json()  # the first answer, again
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert TextMessage.objects.filter(tcc_message_id="tcc-1").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tcc_retry_while_the_first_delivery_is_in_flight_answers_409_then_the_first_answer(center, settings):
+    from django.test import Client
+
+    from tests.support.idempotency import InFlight, table_locked, wait_until_a_key_is_held
+    from tests.text911.conftest import sign
+
+    body = json.dumps({"tcc_message_id": "tcc-inflight", "session_id": "s-inflight", "from_number": "3075551234",
+                       "kind": "text", "text": "Help"}).encode()
+
+    def deliver():
+        return Client().post("/api/v1/text911/inbound", data=body, content_type="application/json", **sign(body))
+
+    # given: the first delivery is held inside its transaction (another session locks the sessions table)
+    with table_locked("text911_textsession", "SHARE"):
+        first = InFlight(deliver)
+        first.start()
+        wait_until_a_key_is_held()
+        # when: the TCC retries the same message
+        duplicate = InFlight(deliver)
+        duplicate.start()
+        duplicate = duplicate.outcome(timeout=15)
+        # then: 409 at once, naming the key
+        assert duplicate.status_code == 409, duplicate.content
+        assert duplicate.json()["field"] == "tcc_message_id" and duplicate.json()["code"] == "idempotency_in_flight"
+    first = first.outcome()
+    retry = deliver()
+
+    assert first.status_code == retry.status_code == 200
+    assert retry.json() == first.json() and first.json()["outcome"] == "created"
+    assert TextMessage.objects.filter(tcc_message_id="tcc-inflight").count() == 1
+
+
+def test_the_same_tcc_message_id_with_other_content_answers_422_naming_it(inbound):
+    assert inbound("s-reuse", "text", "first words", message_id="tcc-reused").status_code == 200
+    response = inbound("s-reuse", "text", "other words", message_id="tcc-reused")
+
+    assert response.status_code == 422 and response.json()["field"] == "tcc_message_id"
+    assert list(TextMessage.objects.filter(tcc_message_id="tcc-reused").values_list("text", flat=True)) == ["first words"]
 
 
 def test_a_malformed_inbound_names_the_field(inbound):
