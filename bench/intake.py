@@ -53,6 +53,7 @@ from bench.common import (
     start_relay,
     write_result,
 )
+from bench.profiling import finish, print_summary, spy
 
 RATE_SHARE_TARGET = 0.5
 P99_TARGET_MS = 200.0
@@ -70,7 +71,8 @@ class IntakeOptions:
     env: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
     service_calls: int = 200  # call_receive called directly, for the service's own cost
-    profile_dir: Path | None = None  # run the server under cProfile: <dir>/<server>-intake.prof
+    profile_dir: Path | None = None  # sample the server with py-spy: <dir>/<server>-{ceiling,intake}.txt
+    profile_gil: bool = False  # sample only the thread holding the GIL
 
 
 def _phase(port: int, opts: IntakeOptions, seconds: float, make_request) -> dict:
@@ -82,6 +84,19 @@ def _phase(port: int, opts: IntakeOptions, seconds: float, make_request) -> dict
             "errors": sorted({s.error for s in samples if s.error})[:5], "seconds": round(wall, 3),
             "per_second": round(len(ok) / wall, 1) if wall else 0.0,
             **{k: v for k, v in latency_stats([s.ms for s in ok]).items() if k != "count"}, "_samples": ok}
+
+
+def _profiled(pid: int, opts: IntakeOptions, name: str, phase) -> dict:
+    """Run `phase`; with `--profile-dir`, sampled by py-spy meanwhile (the summary goes in the result)."""
+    if opts.profile_dir is None:
+        return phase()
+    output = Path(opts.profile_dir) / f"{opts.server}-{name}.txt"
+    sampler = spy(pid, output, opts.seconds, gil_only=opts.profile_gil)
+    figures = phase()
+    figures["profile"] = finish(sampler, output)
+    if not opts.quiet:
+        print_summary(figures["profile"], top=20)
+    return figures
 
 
 def _service_alone(templates: list[dict], tag: str, count: int) -> dict:
@@ -146,11 +161,7 @@ def run(opts: IntakeOptions) -> dict:
     try:
         with Processes() as procs:
             start_relay(procs, env)
-            profile = None
-            if opts.profile_dir is not None:
-                Path(opts.profile_dir).mkdir(parents=True, exist_ok=True)
-                profile = Path(opts.profile_dir) / f"{opts.server}-intake.prof"
-            proc, port = start_product_server(procs, opts.server, env, profile)
+            proc, port = start_product_server(procs, opts.server, env)
             consoles = EventClients(procs, env, url=f"ws://127.0.0.1:{port}/ws/floor/",
                                     origin=f"http://127.0.0.1:{port}", cookies=cookies, count=opts.consoles)
             consoles.ready()
@@ -158,9 +169,9 @@ def run(opts: IntakeOptions) -> dict:
             _phase(port, opts, opts.warmup_seconds, ping)
             warm = _phase(port, opts, opts.warmup_seconds, intake("W"))
             consoles.confirm({s.key: s.sent_at for s in warm.pop("_samples")}, opts.drain_timeout)
-            ceiling = _phase(port, opts, opts.seconds, ping)
+            ceiling = _profiled(proc.pid, opts, "ceiling", lambda: _phase(port, opts, opts.seconds, ping))
             ceiling.pop("_samples")
-            calls = _phase(port, opts, opts.seconds, intake(""))
+            calls = _profiled(proc.pid, opts, "intake", lambda: _phase(port, opts, opts.seconds, intake("")))
             sent = {s.key: s.sent_at for s in calls.pop("_samples")}
             seen = consoles.confirm(sent, opts.drain_timeout)
             consoles.close()
@@ -229,12 +240,14 @@ def parse(argv: list[str]) -> IntakeOptions:
                    help="calls rung in through the service directly (no HTTP), for its own cost")
     p.add_argument("--results-dir", type=Path, default=None)
     p.add_argument("--profile-dir", type=Path, default=None,
-                   help="run the server under cProfile; read with python -m pstats DIR/uvicorn-intake.prof")
+                   help="sample the server with py-spy during each phase (collapsed stacks in DIR; "
+                        "python -m bench.profiling DIR/uvicorn-intake.txt prints the top frames)")
+    p.add_argument("--profile-gil", action="store_true", help="with --profile-dir: sample only the GIL holder")
     a = p.parse_args(argv)
     return IntakeOptions(concurrency=a.concurrency, seconds=a.seconds, warmup_seconds=a.warmup_seconds,
                          consoles=a.consoles, server=a.server, drain_timeout=a.drain_timeout,
                          service_calls=a.service_calls, results_dir=a.results_dir,
-                         profile_dir=a.profile_dir)
+                         profile_dir=a.profile_dir, profile_gil=a.profile_gil)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -2,9 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pscc.settings")
+
+from pscc.handlers import get_asgi_application  # noqa: E402
+
+# HTTP: Django's handler with the middleware chain and the view in one sync call (pscc/handlers.py).
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

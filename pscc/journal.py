@@ -46,9 +46,8 @@ def journal_append(
         entity=entity,
         audience=sorted(set(audience)),
     )
-    with connection.cursor() as cur:
-        # Delivered by PostgreSQL only if and when this transaction commits.
-        cur.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    # The relay is woken by the journal's own trigger (pscc/migrations/0006_journal_notify_trigger.py):
+    # a NOTIFY on NOTIFY_CHANNEL that PostgreSQL delivers only if and when this transaction commits.
     return event
 
 
