@@ -198,13 +198,10 @@ def server_command(kind: str, port: int) -> list[str]:
     raise ValueError(f"unknown server {kind!r}: expected one of {SERVERS}")
 
 
-def start_product_server(procs: Processes, kind: str, env: dict[str, str],
-                         profile: Path | None = None) -> tuple[subprocess.Popen, int]:
-    """One server process; with `profile`, under cProfile (written to `<profile>` when it stops)."""
+def start_product_server(procs: Processes, kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """One server process (profile it with `bench.profiling.spy` on its pid)."""
     port = free_port()
     command = server_command(kind, port)
-    if profile is not None:
-        command = [command[0], "-m", "cProfile", "-o", str(profile), *command[1:]]
     proc = procs.start(f"server-{kind}", command, env)
     try:
         wait_port(port, 60, proc, kind)

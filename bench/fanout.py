@@ -52,6 +52,7 @@ from bench.common import (
     start_relay,
     write_result,
 )
+from bench.profiling import finish, print_summary, spy
 
 ALL_SERVERS = ("raw", "raw-journal", *SERVERS)
 P99_RATIO_TARGET = 2.0
@@ -72,7 +73,7 @@ class FanoutOptions:
     results_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)  # overrides for the child processes (tests: DATABASE_URL)
     quiet: bool = False
-    profile_dir: Path | None = None  # run the product servers under cProfile, one .prof file each
+    profile_dir: Path | None = None  # sample each server with py-spy during each latency run: <dir>/<server>-<N>.txt
     retry_failed_step: bool = True  # a ramp step that fails is run once more before the ramp stops
 
 
@@ -82,18 +83,14 @@ def _sender_for(kind: str, journal_channel: str):
     return product_sender()
 
 
-def _start_server(procs: Processes, kind: str, env: dict[str, str], profile_dir: Path | None = None):
+def _start_server(procs: Processes, kind: str, env: dict[str, str]):
     from django.conf import settings
 
     if kind == "raw":
         return start_raw_server(procs, env, raw_channel())
     if kind == "raw-journal":
         return start_raw_server(procs, env, f"{settings.PSCC_CHANNEL_PREFIX}:journal")
-    profile = None
-    if profile_dir is not None:
-        Path(profile_dir).mkdir(parents=True, exist_ok=True)
-        profile = Path(profile_dir) / f"{kind}.prof"
-    return start_product_server(procs, kind, env, profile)
+    return start_product_server(procs, kind, env)
 
 
 def _measure(clients: Clients, send, phase: str, rate: float, seconds: float, drain: float,
@@ -128,7 +125,7 @@ def run_server(procs: Processes, kind: str, env: dict[str, str], cookies: list[s
     from django.conf import settings
 
     send = _sender_for(kind, f"{settings.PSCC_CHANNEL_PREFIX}:journal")
-    proc, port = _start_server(procs, kind, env, opts.profile_dir)
+    proc, port = _start_server(procs, kind, env)
     url, origin = f"ws://127.0.0.1:{port}/ws/floor/", f"http://127.0.0.1:{port}"
     out: dict = {"latency": [], "ramp": {"clients": opts.rate_clients, "steps": [], "max_rate": 0.0}}
 
@@ -147,8 +144,16 @@ def run_server(procs: Processes, kind: str, env: dict[str, str], cookies: list[s
         for n in opts.clients:
             clients = consoles(n, str(n))
             try:
+                sampler = output = None
+                if opts.profile_dir is not None:  # py-spy on the server for this latency run
+                    output = Path(opts.profile_dir) / f"{kind}-{n}.txt"
+                    sampler = spy(proc.pid, output, opts.duration)
                 stats = _measure(clients, send, f"{kind}:{n}:latency", opts.rate, opts.duration, opts.drain_timeout,
                                  kind != "raw")
+                if sampler is not None:
+                    stats["profile"] = finish(sampler, output)
+                    if not opts.quiet:
+                        print_summary(stats["profile"], top=20)
                 out["latency"].append({"server": kind, "connect_seconds": clients.connect_seconds, **stats})
                 _log(opts, f"{kind:>11} N={n:<4} p50 {stats['p50_ms']:7.1f} ms  p99 {stats['p99_ms']:7.1f} ms  "
                            f"max {stats['max_ms']:7.1f} ms  lost {stats['lost']}")
@@ -300,7 +305,8 @@ def parse(argv: list[str]) -> FanoutOptions:
     p.add_argument("--drain-timeout", type=float, default=defaults.drain_timeout)
     p.add_argument("--results-dir", type=Path, default=None)
     p.add_argument("--profile-dir", type=Path, default=None,
-                   help="run daphne/uvicorn under cProfile; read with python -m pstats DIR/uvicorn.prof")
+                   help="sample each server with py-spy during its latency runs (collapsed stacks in DIR; "
+                        "python -m bench.profiling DIR/uvicorn-200.txt prints the top frames)")
     a = p.parse_args(argv)
     return FanoutOptions(clients=_numbers(a.clients, int), duration=a.duration, rate=a.rate,
                          rate_clients=a.rate_clients, rates=_numbers(a.rates), step_seconds=a.step_seconds,
