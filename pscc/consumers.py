@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+SERVER_SEND = "pscc.server_send"  # the ASGI server's send, set by pscc.routing.ServerSend
 CLOSE_TOO_FAR_BEHIND = 4408  # the console stopped reading; it reconnects with ?after=N and catches up
 
 
@@ -199,11 +200,16 @@ class FloorConsumer(AsyncWebsocketConsumer):
 
     async def _writer(self) -> None:
         """Send the outbox in order; only this task ever waits for the console's socket."""
+        server_send = self.scope.get(SERVER_SEND)
         try:
             while True:
                 await self._outbox_ready.wait()
                 while self._outbox and not self.overflowed:
-                    await self.send(text_data=self._outbox.popleft())
+                    frame = self._outbox.popleft()
+                    if server_send is not None:  # past Channels' per-frame session check (pscc/routing.py)
+                        await server_send({"type": "websocket.send", "text": frame})
+                    else:
+                        await self.send(text_data=frame)
                 self._outbox_ready.clear()
         except asyncio.CancelledError:
             pass
