@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bench.callpath import (
     EventClients,
+    HttpConnection,
     call_body,
     call_templates,
     center_ensure,
@@ -130,6 +131,8 @@ def run(opts: BurstOptions) -> dict:
         "connect_seconds": ready["connect_seconds"], "send_seconds": round(send_seconds, 3),
         "statuses": {str(k): v for k, v in statuses.items()},
         "errors": sorted({s.error for s in samples if s.error})[:5], "answer_ms": answered,
+        # requests resent once because a kept-alive connection had been closed by the server unanswered
+        "stale_connection_retries": HttpConnection.stale_retries,
         "committed": {"calls": committed_calls, "texts": committed_texts},
         "consoles": seen,
         "summary": {
@@ -165,7 +168,8 @@ def report(result: dict) -> None:
                  ["all", c["all"]["keys"], result["committed"]["calls"] + result["committed"]["texts"], None, None,
                   c["all"]["expected"], c["all"]["received"], c["all"]["missing"], c["all"]["p50_ms"], c["all"]["p99_ms"],
                   c["all"]["max_ms"]]])
-    print(f"\nstatuses {result['statuses']}; sent over {result['send_seconds']:.1f} s; "
+    print(f"\nstatuses {result['statuses']}; resent on a stale keep-alive connection "
+          f"{result.get('stale_connection_retries', 0)}; sent over {result['send_seconds']:.1f} s; "
           f"lost {s['lost']} ({'met' if s['zero_lost'] else 'MISSED'}: zero lost); every one committed: "
           f"{'yes' if s['all_committed'] else 'NO'}; ring-to-console p99 {s['ring_to_console_p99_ms']:.0f} ms")
     print(f"results: {result['path']}\n", flush=True)

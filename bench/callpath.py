@@ -135,26 +135,51 @@ def cleanup(prefix: str = "BK") -> dict:
 
 
 # --- HTTP ------------------------------------------------------------------------------------------
+class StaleConnection(ConnectionError):
+    """A kept-alive connection the server had closed: nothing was answered, the request may be resent."""
+
+
 class HttpConnection:
-    """One keep-alive HTTP/1.1 connection (asyncio streams): little CPU, so the server is what is measured."""
+    """One keep-alive HTTP/1.1 connection (asyncio streams): little CPU, so the server is what is measured.
+
+    Like any HTTP client that keeps connections alive (urllib3, httpx), it resends a request once on a
+    new connection when a *reused* connection turns out to have been closed by the server (its
+    keep-alive timeout) before any byte of an answer came back; the POSTs sent here are idempotent by
+    their keys, as the CPE's and the TCC's are. `stale_retries` counts those resends."""
+
+    stale_retries = 0
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader = self.writer = None
+        self.reused = False
 
     async def request(self, method: str, path: str, body: bytes = b"",
                       headers: list[tuple[str, str]] = ()) -> tuple[int, bytes]:
+        try:
+            return await self._request(method, path, body, headers)
+        except StaleConnection:
+            HttpConnection.stale_retries += 1
+            return await self._request(method, path, body, headers)
+
+    async def _request(self, method: str, path: str, body: bytes = b"",
+                       headers: list[tuple[str, str]] = ()) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reused = False
+        reused, self.reused = self.reused, True
         head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         if body:
             head.append("Content-Type: application/json")
         head += [f"{k}: {v}" for k, v in headers]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         try:
-            status_line = await self.reader.readline()
+            try:
+                status_line = await self.reader.readline()
+            except ConnectionResetError:
+                status_line = b""
             if not status_line:
-                raise ConnectionError("connection closed")
+                raise StaleConnection("connection closed") if reused else ConnectionError("connection closed")
             status = int(status_line.split()[1])
             length, chunked, closing = 0, False, False
             while True:
