@@ -53,6 +53,7 @@ from bench.common import (
     setup_django,
     start_product_server,
     start_relay,
+    vacuum_hot_tables,
     write_result,
 )
 
@@ -83,6 +84,7 @@ def run(opts: BurstOptions) -> dict:
 
     center_ensure()
     cleanup()
+    vacuumed = vacuum_hot_tables()
     env = child_env(opts.env)
     cookies = floor_session_cookies(opts.consoles)
     templates = call_templates()
@@ -99,7 +101,7 @@ def run(opts: BurstOptions) -> dict:
     for offset, (key, body) in zip(offsets, texts):
         schedule.append((offset, (key, "POST", "/api/v1/text911/inbound", body, lambda body=body: tcc_headers(body))))
     result: dict = {"benchmark": "burst", "started_at": datetime.now(timezone.utc).isoformat(),
-                    "machine": machine_info(),
+                    "machine": machine_info(), "vacuum_seconds": vacuumed,
                     "options": {k: v for k, v in asdict(opts).items() if k not in ("env", "results_dir", "quiet")}}
     started = time.monotonic()
     try:

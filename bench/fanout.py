@@ -50,6 +50,7 @@ from bench.common import (
     start_product_server,
     start_raw_server,
     start_relay,
+    vacuum_hot_tables,
     write_result,
 )
 from bench.profiling import finish, print_summary, spy
@@ -234,12 +235,13 @@ def run(opts: FanoutOptions) -> dict:
     if unknown:
         raise ValueError(f"unknown servers {sorted(unknown)}: expected some of {ALL_SERVERS}")
     require_migrated()
+    vacuumed = vacuum_hot_tables()
     env = child_env(opts.env)
     cookies = floor_session_cookies(max([*opts.clients, opts.rate_clients if opts.rates else 0]))
     result: dict = {
         "benchmark": "fanout",
         "started_at": datetime.now(timezone.utc).isoformat(),
-        "machine": machine_info(),
+        "machine": machine_info(), "vacuum_seconds": vacuumed,
         "options": {k: v for k, v in asdict(opts).items() if k not in ("env", "results_dir", "quiet", "profile_dir")},
         "servers": {},
     }

@@ -51,6 +51,7 @@ from bench.common import (
     setup_django,
     start_product_server,
     start_relay,
+    vacuum_hot_tables,
     write_result,
 )
 from bench.profiling import finish, print_summary, spy
@@ -137,6 +138,7 @@ def run(opts: IntakeOptions) -> dict:
 
     center_ensure()
     cleanup()
+    vacuumed = vacuum_hot_tables()
     env = child_env({"PSCC_BENCH_VIEWS": "true", **opts.env})
     cookies = floor_session_cookies(opts.consoles)
     templates = call_templates()
@@ -144,7 +146,7 @@ def run(opts: IntakeOptions) -> dict:
     auth = [("Authorization", f"Bearer {token}")]
     tag = run_tag()
     result: dict = {"benchmark": "intake", "started_at": datetime.now(timezone.utc).isoformat(),
-                    "machine": machine_info(),
+                    "machine": machine_info(), "vacuum_seconds": vacuumed,
                     "options": {k: v for k, v in asdict(opts).items() if k not in ("env", "results_dir", "quiet", "profile_dir")},
                     "payload_mix": dict(Counter(t["_form"] for t in templates))}
 

@@ -36,6 +36,7 @@ from bench.common import (
     setup_django,
     start_product_server,
     start_relay,
+    vacuum_hot_tables,
     write_result,
 )
 
@@ -161,12 +162,13 @@ def run(opts: MemoryOptions) -> dict:
     if unknown:
         raise ValueError(f"unknown servers {sorted(unknown)}: expected some of {SERVERS}")
     require_migrated()
+    vacuumed = vacuum_hot_tables()
     env = child_env(opts.env)
     cookies = floor_session_cookies(opts.clients)
     result: dict = {
         "benchmark": "memory",
         "started_at": datetime.now(timezone.utc).isoformat(),
-        "machine": machine_info(),
+        "machine": machine_info(), "vacuum_seconds": vacuumed,
         "options": {k: v for k, v in asdict(opts).items() if k not in ("env", "results_dir", "quiet")},
         "servers": {},
     }
