@@ -33,10 +33,10 @@ from bench.callpath import (
     HttpConnection,
     call_body,
     call_templates,
-    center_ensure,
     cleanup,
     latency_stats,
     open_loop,
+    prepare,
     run_async,
     run_tag,
     tcc_headers,
@@ -49,11 +49,8 @@ from bench.common import (
     floor_session_cookies,
     machine_info,
     print_table,
-    require_migrated,
-    setup_django,
     start_product_server,
     start_relay,
-    vacuum_hot_tables,
     write_result,
 )
 
@@ -73,18 +70,12 @@ class BurstOptions:
 
 
 def run(opts: BurstOptions) -> dict:
-    setup_django()
-    require_migrated()
-    if opts.server not in SERVERS:
-        raise ValueError(f"unknown server {opts.server!r}: expected one of {SERVERS}")
+    vacuumed = prepare(opts.server)
     from django.conf import settings
 
     from calltaking.models import Call
     from text911.models import TextMessage
 
-    center_ensure()
-    cleanup()
-    vacuumed = vacuum_hot_tables()
     env = child_env(opts.env)
     cookies = floor_session_cookies(opts.consoles)
     templates = call_templates()

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 
@@ -116,6 +114,20 @@ def center_ensure() -> None:
         Line.objects.get_or_create(code=f"911-{n}", defaults={"kind": "911", "label": f"911 trunk {n}"})
     for n in range(1, 19):
         Line.objects.get_or_create(code=f"ADMIN-{n:02d}", defaults={"kind": "admin", "label": f"Admin {n}"})
+
+
+def prepare(server: str) -> float:
+    """What intake and burst do first: Django, a migrated database, a known server, the demo center,
+    no calls or texts left from an earlier run, and the churned tables vacuumed (returns its seconds)."""
+    from bench.common import SERVERS, require_migrated, setup_django, vacuum_hot_tables
+
+    setup_django()
+    require_migrated()
+    if server not in SERVERS:
+        raise ValueError(f"unknown server {server!r}: expected one of {SERVERS}")
+    center_ensure()
+    cleanup()
+    return vacuum_hot_tables()
 
 
 def cleanup(prefix: str = "BK") -> dict:
@@ -298,23 +310,11 @@ def run_async(coro):
 class EventClients(Clients):
     """N `/ws/floor/` consoles in one `bench.eventclients` process; `confirm(sent)` waits for every key."""
 
+    module = "bench.eventclients"
+
     def __init__(self, procs: Processes, env: dict[str, str], *, url: str, origin: str, cookies: list[str],
                  count: int, name: str = "consoles") -> None:
-        import queue
-        import threading
-
-        self.procs = procs
-        self.name = name
-        cookie_file = procs.log_dir / f"{name}-cookies.json"
-        cookie_file.write_text(json.dumps(cookies))
-        self.proc = procs.start(
-            name,
-            [sys.executable, "-m", "bench.eventclients", "--url", url, "--origin", origin, "--cookies",
-             str(cookie_file), "--count", str(count)],
-            env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True, name=f"{name}-reader").start()
+        super().__init__(procs, env, url=url, origin=origin, cookies=cookies, count=count, name=name)
 
     def confirm(self, sent: dict[str, float], timeout: float) -> dict:
         self.proc.stdin.write((json.dumps({"cmd": "wait", "sent": sent, "timeout": timeout}) + "\n").encode())

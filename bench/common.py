@@ -257,7 +257,9 @@ def raw_channel() -> str:
 
 # --- The console clients (a separate process) --------------------------------------------------
 class Clients:
-    """N WebSocket consoles held by one `python -m bench.clients` process, driven over its stdin/stdout."""
+    """N WebSocket consoles held by one `python -m <module>` process, driven over its stdin/stdout."""
+
+    module = "bench.clients"
 
     def __init__(self, procs: Processes, env: dict[str, str], *, url: str, origin: str, cookies: list[str],
                  count: int, name: str = "clients") -> None:
@@ -267,7 +269,7 @@ class Clients:
         cookie_file.write_text(json.dumps(cookies))
         self.proc = procs.start(
             name,
-            [sys.executable, "-m", "bench.clients", "--url", url, "--origin", origin, "--cookies", str(cookie_file),
+            [sys.executable, "-m", self.module, "--url", url, "--origin", origin, "--cookies", str(cookie_file),
              "--count", str(count)],
             env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )

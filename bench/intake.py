@@ -33,10 +33,10 @@ from bench.callpath import (
     EventClients,
     call_body,
     call_templates,
-    center_ensure,
     cleanup,
     closed_loop,
     latency_stats,
+    prepare,
     run_async,
     run_tag,
 )
@@ -47,11 +47,8 @@ from bench.common import (
     floor_session_cookies,
     machine_info,
     print_table,
-    require_migrated,
-    setup_django,
     start_product_server,
     start_relay,
-    vacuum_hot_tables,
     write_result,
 )
 from bench.profiling import finish, print_summary, spy
@@ -130,15 +127,9 @@ def _service_alone(templates: list[dict], tag: str, count: int) -> dict:
 
 
 def run(opts: IntakeOptions) -> dict:
-    setup_django()
-    require_migrated()
-    if opts.server not in SERVERS:
-        raise ValueError(f"unknown server {opts.server!r}: expected one of {SERVERS}")
+    vacuumed = prepare(opts.server)
     from django.conf import settings
 
-    center_ensure()
-    cleanup()
-    vacuumed = vacuum_hot_tables()
     env = child_env({"PSCC_BENCH_VIEWS": "true", **opts.env})
     cookies = floor_session_cookies(opts.consoles)
     templates = call_templates()
